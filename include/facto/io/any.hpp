@@ -2,6 +2,7 @@
 #pragma once
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "facto/core/sparse.hpp"
 #include "facto/core/tensor.hpp"
@@ -26,6 +27,26 @@ any_tensor read_tensor(const std::string& path, const read_options& opts = {});
 /// sparse input is densified if it fits in memory), .mtx (2-way), .csv/.tsv (coordinates).
 /// Atomic: a failed write leaves any existing file untouched.
 void write_tensor(const std::string& path, const any_tensor& X);
+
+/// One problem found by check_tensor_file(): line 0 when not tied to a line.
+struct file_problem {
+    std::size_t line = 0;
+    std::string message;  ///< what was found and what was expected
+};
+
+/// What `facto check` reports: the format, what was read, and every problem (up to a limit)
+/// rather than only the first. Problems are parse errors (bad field count, non-numbers,
+/// index 0 in a 1-based file, negative indices, NaN/Inf values) and warnings about content
+/// (duplicate coordinates, explicit zeros, empty slices).
+struct check_report {
+    std::string format;
+    shape_t shape;
+    index_t entries = 0;                 ///< nonzeros (sparse) or values (dense) read
+    std::vector<file_problem> errors;    ///< the file cannot be used as it is
+    std::vector<file_problem> warnings;  ///< usable, but probably not what was meant
+    bool truncated = false;              ///< more than max_problems were found
+};
+check_report check_tensor_file(const std::string& path, std::size_t max_problems = 100);
 
 /// Known extensions, for messages: "tns, npy, npz, mtx, csv, tsv (optionally .gz or .xz)".
 const char* supported_formats();
