@@ -1,0 +1,97 @@
+// cli/main.cpp: the facto program: parses the command line, runs one subcommand, and maps
+// every error to a message on stderr and an exit status (2 usage, 1 failure, 130 Ctrl-C).
+#include <cblas.h>
+#include <omp.h>
+
+#include <cstdio>
+#include <exception>
+#include <new>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "common.hpp"
+#include "help.hpp"
+
+namespace {
+
+using namespace facto::cli;
+
+std::string version_text() {
+    return fmt::format("facto {}\nOpenBLAS {}\nOpenMP: {} threads by default (OMP_NUM_THREADS, or --threads)",
+                       FACTO_VERSION, openblas_get_config(), omp_get_max_threads());
+}
+
+manual root_manual() {
+    manual m;
+    m.synopsis = {"facto COMMAND [OPTIONS] [ARGUMENTS]", "facto --help | --version"};
+    m.description =
+        "facto factorizes dense and sparse tensors. It reads the formats data comes in (FROSTT .tns, "
+        "NumPy .npy/.npz, MatrixMarket .mtx, CSV/TSV, any of them gzip- or xz-compressed), fits CP "
+        "models by alternating least squares (ALS) or nonnegative hierarchical ALS (HALS), and writes "
+        "each model as NumPy .npy files with a report.json that records the parameters, the fit per "
+        "iteration, timings and the input.\n"
+        "\n"
+        "Progress goes to stderr (a bar on a terminal, one line per iteration otherwise), results to "
+        "stdout.";
+    m.sections = {
+        {"Formats", formats_section()},
+        {"Examples",
+         " facto demo                                  # nonnegative CP of handwritten digits\n"
+         " facto info data.tns.xz                      # order, shape, nonzeros, norm, memory\n"
+         " facto check data.tns                        # every problem in the file, by line\n"
+         " facto cp data.tns --rank 16 --out model     # CP-ALS into model/\n"
+         " facto cp spectra.npy --rank 3 --method hals # nonnegative CP\n"
+         " facto convert data.tns data.npy             # change format\n"},
+        {"Exit status", exit_status_section(true)},
+    };
+    return m;
+}
+
+/// Prints a command-line error the way every facto error reads, with where to find help.
+int usage_failure(const CLI::App& app, const std::string& message) {
+    std::string help_for = "facto";
+    for (const CLI::App* sub : app.get_subcommands()) help_for += " " + sub->get_name();
+    std::fprintf(stderr, "facto: error: %s\nRun '%s --help' for the options.\n", message.c_str(), help_for.c_str());
+    return exit_usage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app("factorize dense and sparse tensors (CP-ALS, nonnegative CP-HALS)", "facto");
+    try {
+        app.formatter(make_man_formatter());
+        app.option_defaults()->always_capture_default();
+        app.set_version_flag("--version", version_text(), "Print the version, the BLAS and the thread count, then exit.");
+        app.set_help_flag("-h,--help", "Print this page and exit.");
+        app.require_subcommand(1);
+        set_manual(&app, root_manual());
+
+        std::vector<command> commands = {add_cp_command(app), add_info_command(app), add_check_command(app),
+                                         add_convert_command(app), add_demo_command(app)};
+        if (argc < 2)
+            return usage_failure(app, "a command is required: cp, info, check, convert or demo");
+        try {
+            app.parse(argc, argv);
+        } catch (const CLI::CallForHelp& e) {
+            return app.exit(e);
+        } catch (const CLI::CallForVersion& e) {
+            return app.exit(e);
+        } catch (const CLI::ParseError& e) {
+            return usage_failure(app, e.what());
+        }
+        for (const command& c : commands)
+            if (c.app->parsed()) return c.run();
+        return usage_failure(app, "a command is required: cp, info, check, convert or demo");
+    } catch (const usage_error& e) {
+        return usage_failure(app, e.what());
+    } catch (const std::bad_alloc&) {
+        std::fprintf(stderr, "facto: error: out of memory\n");
+        return exit_failure;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "facto: error: %s\n", e.what());
+        return exit_failure;
+    }
+}
