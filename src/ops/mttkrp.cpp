@@ -1,0 +1,493 @@
+// mttkrp.cpp: MTTKRP, the core kernel of CP-ALS: dense (GEMM on the natural layout) and
+// sparse (CSF walks), the naive references, and the inner products for the fit.
+#include "facto/ops/mttkrp.hpp"
+
+#include <cblas.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "facto/ops/linalg.hpp"
+
+namespace facto {
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Validation
+
+// Checks the factors against the tensor shape and returns the rank R.
+template <class T>
+index_t check_factors(const shape_t& shape, std::span<const basic_matrix<T>> factors, int mode, const char* who) {
+    const int N = static_cast<int>(shape.size());
+    const std::string w(who);
+    if (N == 0) throw invalid_argument(w + ": the tensor has no modes");
+    if (mode < 0 || mode >= N)
+        throw invalid_argument(w + ": mode " + std::to_string(mode) + " outside [0, " + std::to_string(N) +
+                               ") for a tensor of order " + std::to_string(N));
+    if (static_cast<int>(factors.size()) != N)
+        throw invalid_argument(w + ": " + std::to_string(factors.size()) + " factors given for a tensor of order " +
+                               std::to_string(N));
+    index_t R = -1;
+    int first = -1;
+    for (int n = 0; n < N; ++n) {
+        if (n == mode) continue;
+        const auto& A = factors[static_cast<std::size_t>(n)];
+        if (A.rows() != shape[static_cast<std::size_t>(n)])
+            throw invalid_argument(w + ": factor " + std::to_string(n) + " has " + std::to_string(A.rows()) +
+                                   " rows but mode " + std::to_string(n) + " of the tensor has size " +
+                                   std::to_string(shape[static_cast<std::size_t>(n)]));
+        if (R < 0) {
+            R = A.cols();
+            first = n;
+        } else if (A.cols() != R) {
+            throw invalid_argument(w + ": factor " + std::to_string(n) + " has " + std::to_string(A.cols()) +
+                                   " columns but factor " + std::to_string(first) + " has " + std::to_string(R) +
+                                   " (all factors need the same rank)");
+        }
+    }
+    // Order 1: no other factor; the rank is that of the (unread) factor of the mode.
+    return R < 0 ? factors[static_cast<std::size_t>(mode)].cols() : R;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dense
+
+void gemm_rm(bool ta, index_t m, index_t n, index_t k, const double* A, index_t lda, const double* B, double* C) {
+    cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, CblasNoTrans, static_cast<blasint>(m),
+                static_cast<blasint>(n), static_cast<blasint>(k), 1.0, A, static_cast<blasint>(std::max<index_t>(lda, 1)),
+                B, static_cast<blasint>(std::max<index_t>(n, 1)), 0.0, C, static_cast<blasint>(std::max<index_t>(n, 1)));
+}
+void gemm_rm(bool ta, index_t m, index_t n, index_t k, const float* A, index_t lda, const float* B, float* C) {
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, CblasNoTrans, static_cast<blasint>(m),
+                static_cast<blasint>(n), static_cast<blasint>(k), 1.0f, A, static_cast<blasint>(std::max<index_t>(lda, 1)),
+                B, static_cast<blasint>(std::max<index_t>(n, 1)), 0.0f, C, static_cast<blasint>(std::max<index_t>(n, 1)));
+}
+
+// Khatri-Rao product of factors [b, e), a non-empty range.
+template <class T>
+basic_matrix<T> partial_kr(std::span<const basic_matrix<T>> factors, int b, int e) {
+    return khatri_rao(factors.subspan(static_cast<std::size_t>(b), static_cast<std::size_t>(e - b)));
+}
+
+// out(j, r) = sum_p W(p, r) * P(p * stride_p + j * stride_j, r): the cheap second step that
+// folds an intermediate product P against the other side's Khatri-Rao W. Each thread owns a
+// block of rows j, so there are no races and the sum order is fixed.
+template <class T>
+void combine(const T* P, index_t np, index_t stride_p, index_t stride_j, const T* W, index_t J, index_t R, T* out) {
+#pragma omp parallel for schedule(static)
+    for (index_t j = 0; j < J; ++j) {
+        T* o = out + j * R;
+        for (index_t r = 0; r < R; ++r) o[r] = T(0);
+        for (index_t p = 0; p < np; ++p) {
+            const T* w = W + p * R;
+            const T* x = P + (p * stride_p + j * stride_j) * R;
+#pragma omp simd
+            for (index_t r = 0; r < R; ++r) o[r] += w[r] * x[r];
+        }
+    }
+}
+
+template <class T>
+void dense_mttkrp(basic_tensor_view<const T> X, std::span<const basic_matrix<T>> factors, int n, index_t R,
+                  basic_matrix<T>& out) {
+    const int N = X.order();
+    const shape_t& s = X.shape();
+    index_t L = 1, Rgt = 1;
+    for (int m = 0; m < n; ++m) L *= s[static_cast<std::size_t>(m)];
+    for (int m = n + 1; m < N; ++m) Rgt *= s[static_cast<std::size_t>(m)];
+    const index_t J = s[static_cast<std::size_t>(n)];
+    if (out.rows() != J || out.cols() != R) out.resize(J, R);
+    if (J == 0 || R == 0) return;
+    if (X.size() == 0) {
+        out.fill(T(0));
+        return;
+    }
+    if (N == 1) {  // the Khatri-Rao product of no factors is a row of ones
+        for (index_t j = 0; j < J; ++j)
+            for (index_t r = 0; r < R; ++r) out(j, r) = X.data()[j];
+        return;
+    }
+    // X is L x J x Rgt in memory. Two-step partial products, choosing the side whose
+    // intermediate is smaller; each step is one GEMM over the whole tensor (one pass, 2*size*R
+    // flops) and one light pass over the intermediate.
+    if (n == 0 || (n < N - 1 && L <= Rgt)) {
+        // T = X viewed as (L*J) x Rgt, times KR(right) (Rgt x R); then fold the left modes.
+        const basic_matrix<T> Kr = partial_kr(factors, n + 1, N);
+        if (L == 1) {
+            gemm_rm(false, J, R, Rgt, X.data(), Rgt, Kr.data(), out.data());
+            return;
+        }
+        std::vector<T> P(static_cast<std::size_t>(L * J * R));
+        gemm_rm(false, L * J, R, Rgt, X.data(), Rgt, Kr.data(), P.data());
+        const basic_matrix<T> Kl = partial_kr(factors, 0, n);
+        combine(P.data(), L, J, 1, Kl.data(), J, R, out.data());
+    } else {
+        // Q = (X viewed as L x (J*Rgt))^T times KR(left) (L x R); then fold the right modes.
+        const basic_matrix<T> Kl = partial_kr(factors, 0, n);
+        if (Rgt == 1) {
+            gemm_rm(true, J, R, L, X.data(), J, Kl.data(), out.data());
+            return;
+        }
+        std::vector<T> Q(static_cast<std::size_t>(J * Rgt * R));
+        gemm_rm(true, J * Rgt, R, L, X.data(), J * Rgt, Kl.data(), Q.data());
+        const basic_matrix<T> Kr = partial_kr(factors, n + 1, N);
+        combine(Q.data(), Rgt, 1, Rgt, Kr.data(), J, R, out.data());
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sparse (CSF)
+
+template <class T>
+inline void axpy(T* __restrict y, T a, const T* __restrict x, index_t R) {
+#pragma omp simd
+    for (index_t r = 0; r < R; ++r) y[r] += a * x[r];
+}
+template <class T>
+inline void fma_rows(T* __restrict y, const T* __restrict a, const T* __restrict b, index_t R) {
+#pragma omp simd
+    for (index_t r = 0; r < R; ++r) y[r] += a[r] * b[r];
+}
+template <class T>
+inline void mul_rows(T* __restrict y, const T* __restrict a, const T* __restrict b, index_t R) {
+#pragma omp simd
+    for (index_t r = 0; r < R; ++r) y[r] = a[r] * b[r];
+}
+template <class T>
+inline void zero_row(T* __restrict y, index_t R) {
+#pragma omp simd
+    for (index_t r = 0; r < R; ++r) y[r] = T(0);
+}
+
+// One CSF with the factor of each level: the walks below read rows A[l] + id * R.
+template <class T>
+struct csf_walk {
+    const basic_csf_tensor<T>& X;
+    std::vector<const T*> A;  // factor data per level
+    index_t R;
+    int N;
+
+    csf_walk(const basic_csf_tensor<T>& csf, std::span<const basic_matrix<T>> factors, index_t rank)
+        : X(csf), R(rank), N(csf.order()) {
+        for (int l = 0; l < N; ++l) A.push_back(factors[static_cast<std::size_t>(csf.mode_order[static_cast<std::size_t>(l)])].data());
+    }
+    const index_t* ptr(int l) const { return X.ptr[static_cast<std::size_t>(l)].data(); }
+    const index_t* ids(int l) const { return X.ids[static_cast<std::size_t>(l)].data(); }
+
+    // acc += value of node f at level l (1 <= l): for a leaf, val * A_leaf(id); for an inner
+    // node, A_l(id) .* (sum of the children's values). buf holds one scratch row per level.
+    void add_node(int l, index_t f, T* acc, T* buf) const {
+        const index_t* id = ids(l);
+        if (l == N - 1) {
+            axpy(acc, X.values[static_cast<std::size_t>(f)], A[static_cast<std::size_t>(l)] + id[f] * R, R);
+            return;
+        }
+        T* t = buf + l * R;
+        zero_row(t, R);
+        const index_t* p = ptr(l);
+        if (l == N - 2) {  // the fiber: leaves directly
+            const index_t* leaf = ids(N - 1);
+            const T* val = X.values.data();
+            const T* C = A[static_cast<std::size_t>(N - 1)];
+            for (index_t k = p[f]; k < p[f + 1]; ++k) axpy(t, val[k], C + leaf[k] * R, R);
+        } else {
+            for (index_t c = p[f]; c < p[f + 1]; ++c) add_node(l + 1, c, t, buf);
+        }
+        fma_rows(acc, A[static_cast<std::size_t>(l)] + id[f] * R, t, R);
+    }
+
+    // Output mode at the root: out(id_root, :) = sum of the children's values. Root ids are
+    // distinct, so each output row is written by one thread: race-free and deterministic.
+    void root(T* out) const {
+        const index_t nroot = X.nodes(0);
+        const index_t* rid = ids(0);
+        if (N == 1) {  // the Khatri-Rao product of no factors is a row of ones
+            for (index_t i = 0; i < nroot; ++i)
+                for (index_t r = 0; r < R; ++r) out[rid[i] * R + r] = X.values[static_cast<std::size_t>(i)];
+            return;
+        }
+        const index_t* p0 = ptr(0);
+        if (N == 3) {
+            const index_t* p1 = ptr(1);
+            const index_t* fid = ids(1);
+            const index_t* kid = ids(2);
+            const T* val = X.values.data();
+            const T* B = A[1];
+            const T* C = A[2];
+#pragma omp parallel
+            {
+                std::vector<T> tbuf(static_cast<std::size_t>(R));
+                T* t = tbuf.data();
+#pragma omp for schedule(dynamic, 16)
+                for (index_t i = 0; i < nroot; ++i) {
+                    T* o = out + rid[i] * R;
+                    for (index_t f = p0[i]; f < p0[i + 1]; ++f) {
+                        const index_t kb = p1[f], ke = p1[f + 1];
+                        if (ke - kb == 1) {  // a fiber of one nonzero: skip the scratch row
+                            const T v = val[kb];
+                            const T* b = B + fid[f] * R;
+                            const T* c = C + kid[kb] * R;
+#pragma omp simd
+                            for (index_t r = 0; r < R; ++r) o[r] += v * b[r] * c[r];
+                            continue;
+                        }
+                        zero_row(t, R);
+                        for (index_t k = kb; k < ke; ++k) axpy(t, val[k], C + kid[k] * R, R);
+                        fma_rows(o, B + fid[f] * R, t, R);
+                    }
+                }
+            }
+            return;
+        }
+#pragma omp parallel
+        {
+            std::vector<T> buf(static_cast<std::size_t>(N * R));
+#pragma omp for schedule(dynamic, 16)
+            for (index_t i = 0; i < nroot; ++i) {
+                T* o = out + rid[i] * R;
+                for (index_t f = p0[i]; f < p0[i + 1]; ++f) add_node(1, f, o, buf.data());
+            }
+        }
+    }
+
+    // Output mode at level d > 0: walk down from each root multiplying factor rows (prefix
+    // products pre[l]); at level d add pre[d-1] .* (subtree value without A_d) to row id.
+    void below(int l, index_t f, int d, T* priv, T* pre, T* buf) const {
+        const index_t* id = ids(l);
+        if (l == d) {
+            T* o = priv + id[f] * R;
+            const T* up = pre + (d - 1) * R;
+            if (d == N - 1) {
+                axpy(o, X.values[static_cast<std::size_t>(f)], up, R);
+                return;
+            }
+            T* t = buf + d * R;
+            zero_row(t, R);
+            const index_t* p = ptr(d);
+            for (index_t c = p[f]; c < p[f + 1]; ++c) add_node(d + 1, c, t, buf);
+            fma_rows(o, up, t, R);
+            return;
+        }
+        mul_rows(pre + l * R, pre + (l - 1) * R, A[static_cast<std::size_t>(l)] + id[f] * R, R);
+        const index_t* p = ptr(l);
+        for (index_t c = p[f]; c < p[f + 1]; ++c) below(l + 1, c, d, priv, pre, buf);
+    }
+
+    // Output mode at level d > 0: rows are shared between root slices, so each thread adds into
+    // its own copy of the output, over a fixed set of slices (contiguous chunks balanced by
+    // nonzeros, dealt round-robin); the copies are summed in thread order. Deterministic for a
+    // fixed thread count.
+    void nonroot(int d, index_t rows, T* out) const {
+        const index_t nroot = X.nodes(0);
+        const int nt = omp_get_max_threads();
+        // Chunk boundaries over root slices, about nnz / (8 * threads) nonzeros each.
+        std::vector<index_t> leaf_start(static_cast<std::size_t>(nroot) + 1);
+        {
+            // First leaf under each root: follow the first-child pointers down.
+            for (index_t i = 0; i <= nroot; ++i) {
+                index_t f = i;
+                for (int l = 0; l < N - 1; ++l) f = ptr(l)[f];
+                leaf_start[static_cast<std::size_t>(i)] = f;
+            }
+        }
+        const index_t nnz = X.nnz();
+        const index_t nchunks = std::max<index_t>(1, std::min<index_t>(nroot, 8 * nt));
+        std::vector<index_t> bound(static_cast<std::size_t>(nchunks) + 1, nroot);
+        bound[0] = 0;
+        for (index_t c = 1; c < nchunks; ++c) {
+            const index_t target = nnz * c / nchunks;
+            bound[static_cast<std::size_t>(c)] = static_cast<index_t>(
+                std::lower_bound(leaf_start.begin(), leaf_start.end(), target) - leaf_start.begin());
+            bound[static_cast<std::size_t>(c)] = std::max(bound[static_cast<std::size_t>(c)], bound[static_cast<std::size_t>(c - 1)]);
+        }
+        std::vector<T> copies(static_cast<std::size_t>(std::max(nt - 1, 0)) * static_cast<std::size_t>(rows * R));
+        std::fill(out, out + rows * R, T(0));
+#pragma omp parallel num_threads(nt)
+        {
+            const int tid = omp_get_thread_num();
+            T* priv = tid == 0 ? out : copies.data() + static_cast<std::size_t>(tid - 1) * static_cast<std::size_t>(rows * R);
+            std::vector<T> pre(static_cast<std::size_t>(N * R)), buf(static_cast<std::size_t>(N * R));
+            const index_t* rid = ids(0);
+            const T* A0 = A[0];
+#pragma omp for schedule(static, 1)
+            for (index_t c = 0; c < nchunks; ++c) {
+                for (index_t i = bound[static_cast<std::size_t>(c)]; i < bound[static_cast<std::size_t>(c + 1)]; ++i) {
+                    std::copy(A0 + rid[i] * R, A0 + rid[i] * R + R, pre.data());
+                    const index_t* p = ptr(0);
+                    for (index_t f = p[i]; f < p[i + 1]; ++f) below(1, f, d, priv, pre.data(), buf.data());
+                }
+            }
+            // Sum the copies into out, row blocks split across threads, thread order fixed.
+#pragma omp for schedule(static)
+            for (index_t row = 0; row < rows; ++row) {
+                T* o = out + row * R;
+                for (int t = 1; t < nt; ++t) {
+                    const T* cp = copies.data() + static_cast<std::size_t>(t - 1) * static_cast<std::size_t>(rows * R) + row * R;
+#pragma omp simd
+                    for (index_t r = 0; r < R; ++r) o[r] += cp[r];
+                }
+            }
+        }
+    }
+};
+
+}  // namespace
+
+template <class T>
+void mttkrp(basic_tensor_view<const T> X, std::span<const basic_matrix<T>> factors, int mode, basic_matrix<T>& out) {
+    const index_t R = check_factors(X.shape(), factors, mode, "mttkrp");
+    dense_mttkrp(X, factors, mode, R, out);
+}
+
+template <class T>
+void mttkrp(const basic_csf_set<T>& X, std::span<const basic_matrix<T>> factors, int mode, basic_matrix<T>& out) {
+    const index_t R = check_factors(X.shape, factors, mode, "mttkrp");
+    const std::size_t want = X.policy == csf_policy::all ? static_cast<std::size_t>(X.order()) : 1;
+    if (X.csfs.size() != want)
+        throw invalid_argument("mttkrp: the CSF set holds " + std::to_string(X.csfs.size()) + " trees but policy " +
+                               (X.policy == csf_policy::all ? "all" : "one") + " needs " + std::to_string(want) +
+                               " (build it with make_csf_set)");
+    const basic_csf_tensor<T>& csf = X.policy == csf_policy::all ? X.csfs[static_cast<std::size_t>(mode)] : X.csfs[0];
+    if (csf.shape != X.shape || static_cast<int>(csf.ids.size()) != X.order() ||
+        static_cast<int>(csf.mode_order.size()) != X.order())
+        throw invalid_argument("mttkrp: malformed CSF set (tree shape " + shape_string(csf.shape) + ", set shape " +
+                               shape_string(X.shape) + ")");
+    const index_t rows = X.shape[static_cast<std::size_t>(mode)];
+    out.resize(rows, R);  // zeros
+    if (R == 0 || csf.nnz() == 0) return;
+    const csf_walk<T> walk(csf, factors, R);
+    const int d = static_cast<int>(std::find(csf.mode_order.begin(), csf.mode_order.end(), mode) - csf.mode_order.begin());
+    if (d == 0)
+        walk.root(out.data());
+    else
+        walk.nonroot(d, rows, out.data());
+}
+
+template <class T>
+void mttkrp_reference(basic_tensor_view<const T> X, std::span<const basic_matrix<T>> factors, int mode,
+                      basic_matrix<T>& out) {
+    const index_t R = check_factors(X.shape(), factors, mode, "mttkrp_reference");
+    const int N = X.order();
+    const shape_t& s = X.shape();
+    out.resize(X.dim(mode), R);
+    std::vector<index_t> c(static_cast<std::size_t>(N), 0);
+    for (index_t e = 0; e < X.size(); ++e) {
+        for (index_t r = 0; r < R; ++r) {
+            T p = X.data()[e];
+            for (int n = 0; n < N; ++n)
+                if (n != mode) p *= factors[static_cast<std::size_t>(n)](c[static_cast<std::size_t>(n)], r);
+            out(c[static_cast<std::size_t>(mode)], r) += p;
+        }
+        for (int m = N - 1; m >= 0; --m) {
+            if (++c[static_cast<std::size_t>(m)] < s[static_cast<std::size_t>(m)]) break;
+            c[static_cast<std::size_t>(m)] = 0;
+        }
+    }
+}
+
+template <class T>
+void mttkrp_reference(const basic_coo_tensor<T>& X, std::span<const basic_matrix<T>> factors, int mode,
+                      basic_matrix<T>& out) {
+    X.validate("mttkrp_reference");
+    const index_t R = check_factors(X.shape, factors, mode, "mttkrp_reference");
+    out.resize(X.dim(mode), R);
+    for (index_t k = 0; k < X.nnz(); ++k)
+        for (index_t r = 0; r < R; ++r) {
+            T p = X.values[static_cast<std::size_t>(k)];
+            for (int n = 0; n < X.order(); ++n)
+                if (n != mode)
+                    p *= factors[static_cast<std::size_t>(n)](X.indices[static_cast<std::size_t>(n)][static_cast<std::size_t>(k)], r);
+            out(X.indices[static_cast<std::size_t>(mode)][static_cast<std::size_t>(k)], r) += p;
+        }
+}
+
+template <class T>
+double inner(basic_tensor_view<const T> X, const basic_kruskal_tensor<T>& M) {
+    M.validate("inner");
+    if (M.shape() != X.shape())
+        throw invalid_argument("inner: model has shape " + shape_string(M.shape()) + " but the tensor has shape " +
+                               shape_string(X.shape()));
+    // <X, M> = sum_r w_r sum_i A_last(i, r) * MTTKRP_last(i, r): one fast MTTKRP.
+    const int last = X.order() - 1;
+    basic_matrix<T> G;
+    mttkrp(X, std::span<const basic_matrix<T>>(M.factors), last, G);
+    const auto& A = M.factors[static_cast<std::size_t>(last)];
+    double s = 0;
+    for (index_t r = 0; r < M.rank(); ++r) {
+        double col = 0;
+        for (index_t i = 0; i < A.rows(); ++i) col += static_cast<double>(A(i, r)) * G(i, r);
+        s += static_cast<double>(M.weights[static_cast<std::size_t>(r)]) * col;
+    }
+    return s;
+}
+
+template <class T>
+double inner(const basic_coo_tensor<T>& X, const basic_kruskal_tensor<T>& M) {
+    X.validate("inner");
+    M.validate("inner");
+    if (M.shape() != X.shape)
+        throw invalid_argument("inner: model has shape " + shape_string(M.shape()) + " but the tensor has shape " +
+                               shape_string(X.shape));
+    const index_t n = X.nnz(), R = M.rank();
+    const int N = X.order();
+    // Fixed chunks summed in order: the same result for any thread count.
+    constexpr index_t chunk = 1 << 14;
+    const index_t nchunks = (n + chunk - 1) / chunk;
+    std::vector<double> part(static_cast<std::size_t>(nchunks));
+#pragma omp parallel
+    {
+        std::vector<double> row(static_cast<std::size_t>(R));
+#pragma omp for schedule(static)
+        for (index_t c = 0; c < nchunks; ++c) {
+            double s = 0;
+            for (index_t k = c * chunk; k < std::min(n, (c + 1) * chunk); ++k) {
+                for (index_t r = 0; r < R; ++r) row[static_cast<std::size_t>(r)] = M.weights[static_cast<std::size_t>(r)];
+                for (int m = 0; m < N; ++m) {
+                    const T* a = M.factors[static_cast<std::size_t>(m)].data() +
+                                 X.indices[static_cast<std::size_t>(m)][static_cast<std::size_t>(k)] * R;
+                    for (index_t r = 0; r < R; ++r) row[static_cast<std::size_t>(r)] *= a[r];
+                }
+                double v = 0;
+                for (index_t r = 0; r < R; ++r) v += row[static_cast<std::size_t>(r)];
+                s += static_cast<double>(X.values[static_cast<std::size_t>(k)]) * v;
+            }
+            part[static_cast<std::size_t>(c)] = s;
+        }
+    }
+    double s = 0;
+    for (double p : part) s += p;
+    return s;
+}
+
+template <class T>
+double norm_sq(const basic_kruskal_tensor<T>& M) {
+    M.validate("norm_sq");
+    const index_t R = M.rank();
+    basic_matrix<T> H(R, R, T(1));
+    for (const auto& A : M.factors) hadamard_inplace(H, gram(A));
+    double s = 0;
+    for (index_t a = 0; a < R; ++a)
+        for (index_t b = 0; b < R; ++b)
+            s += static_cast<double>(M.weights[static_cast<std::size_t>(a)]) * H(a, b) * M.weights[static_cast<std::size_t>(b)];
+    return s;
+}
+
+#define FACTO_INSTANTIATE_MTTKRP(T)                                                                               \
+    template void mttkrp(basic_tensor_view<const T>, std::span<const basic_matrix<T>>, int, basic_matrix<T>&);    \
+    template void mttkrp(const basic_csf_set<T>&, std::span<const basic_matrix<T>>, int, basic_matrix<T>&);       \
+    template void mttkrp_reference(basic_tensor_view<const T>, std::span<const basic_matrix<T>>, int,             \
+                                   basic_matrix<T>&);                                                             \
+    template void mttkrp_reference(const basic_coo_tensor<T>&, std::span<const basic_matrix<T>>, int,             \
+                                   basic_matrix<T>&);                                                             \
+    template double inner(basic_tensor_view<const T>, const basic_kruskal_tensor<T>&);                            \
+    template double inner(const basic_coo_tensor<T>&, const basic_kruskal_tensor<T>&);                            \
+    template double norm_sq(const basic_kruskal_tensor<T>&);
+
+FACTO_INSTANTIATE_MTTKRP(double)
+FACTO_INSTANTIATE_MTTKRP(float)
+
+}  // namespace facto
