@@ -39,14 +39,8 @@ void mirror_upper(basic_matrix<T>& S) {
 lapack_int geqrf(index_t m, index_t n, double* a, std::vector<double>& tau) {
     return LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, m, n, a, n, tau.data());
 }
-lapack_int geqrf(index_t m, index_t n, float* a, std::vector<float>& tau) {
-    return LAPACKE_sgeqrf(LAPACK_ROW_MAJOR, m, n, a, n, tau.data());
-}
 lapack_int orgqr(index_t m, index_t n, double* a, std::vector<double>& tau) {
     return LAPACKE_dorgqr(LAPACK_ROW_MAJOR, m, n, n, a, n, tau.data());
-}
-lapack_int orgqr(index_t m, index_t n, float* a, std::vector<float>& tau) {
-    return LAPACKE_sorgqr(LAPACK_ROW_MAJOR, m, n, n, a, n, tau.data());
 }
 
 /// Replaces the tall matrix Y (rows >= cols) by an orthonormal basis of its range (Householder QR).
