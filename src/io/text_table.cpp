@@ -216,7 +216,9 @@ table parse_table(std::string_view text, const table_spec& spec) {
     }
     // Lines per chunk bound the rows each chunk can produce: rows land at fixed offsets.
     std::vector<index_t> cap(nchunks);
-#pragma omp parallel for schedule(dynamic, 1)
+    // Small texts stay on the calling thread: waking a team costs more than the parse.
+    const bool par = nchunks > 1;
+#pragma omp parallel for schedule(dynamic, 1) if (par)
     for (std::size_t c = 0; c < nchunks; ++c) {
         const char* b = text.data() + bounds[c];
         const char* e = text.data() + bounds[c + 1];
@@ -233,7 +235,7 @@ table parse_table(std::string_view text, const table_spec& spec) {
     for (auto& a : t.idx) a.resize(static_cast<std::size_t>(max_rows));
     t.val.resize(static_cast<std::size_t>(max_rows) * static_cast<std::size_t>(spec.nval));
     std::vector<chunk_result> res(nchunks);
-#pragma omp parallel
+#pragma omp parallel if (par)
     {
         std::vector<index_t*> idx_out(static_cast<std::size_t>(spec.nidx));
         for (int f = 0; f < spec.nidx; ++f) idx_out[static_cast<std::size_t>(f)] = t.idx[static_cast<std::size_t>(f)].data();

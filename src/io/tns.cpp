@@ -111,7 +111,7 @@ coo_tensor parse_tns(std::string_view text, const std::string& name, const tns_r
         for (auto& a : X.indices) {
             const auto n = static_cast<std::ptrdiff_t>(a.size());
             index_t* p = a.data();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n > 100000)
             for (std::ptrdiff_t k = 0; k < n; ++k) p[k] -= base;
         }
     }
@@ -139,7 +139,7 @@ void write_tns(const std::string& path, const coo_tensor& X, int index_base) {
     std::vector<std::string> text(static_cast<std::size_t>(std::min(nblocks, batch)));
     for (index_t b0 = 0; b0 < nblocks; b0 += batch) {
         const index_t b1 = std::min(nblocks, b0 + batch);
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) if (b1 - b0 > 1)
         for (index_t b = b0; b < b1; ++b) {
             std::string& s = text[static_cast<std::size_t>(b - b0)];
             s.clear();

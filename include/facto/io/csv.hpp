@@ -25,7 +25,8 @@ tensor parse_csv_dense(std::string_view text, const std::string& name = "<memory
                        const csv_options& opts = {});
 tensor read_csv_dense(const std::string& path, const csv_options& opts = {});
 
-/// Writes coordinate tuples (0-based, comma-separated, with a header "i0,i1,...,value").
+/// Writes coordinate tuples atomically (0-based, comma-separated, or tab-separated for a .tsv
+/// path, with a header "i0,i1,...,value", which the reader takes as a sign of 0-based indices).
 void write_csv_coo(const std::string& path, const coo_tensor& X);
 
 }  // namespace facto
