@@ -6,30 +6,23 @@
 
 #include "facto/core/error.hpp"
 #include "facto/io/file.hpp"
+#include "csv_detail.hpp"
 #include "text_table.hpp"
 
 namespace facto {
 
 namespace {
 
-struct csv_layout {
-    char delim = 0;
-    bool header = false;
-    std::size_t header_line = 0;  ///< line number of the header (0: none)
-    std::vector<std::string_view> header_fields;
-    std::size_t body_offset = 0;  ///< byte offset where data lines start
-    std::size_t body_line = 1;    ///< line number of body_offset
-    std::size_t width = 0;        ///< fields on the first data line (0: no data)
-    std::size_t first_data_line = 0;
-};
-
 bool is_number(std::string_view f) {
     double d;
     return !detail::parse_value_field(f, d, true).size();
 }
 
-// Finds the delimiter, the header and the first data line.
-csv_layout detect(std::string_view text, const csv_options& opts, const char* who) {
+}  // namespace
+
+namespace detail {
+
+csv_layout detect_csv(std::string_view text, const csv_options& opts, const char* who) {
     if (opts.header < -1 || opts.header > 1)
         throw invalid_argument(std::string(who) + ": header must be -1 (detect), 0 or 1, got " + std::to_string(opts.header));
     if (opts.delimiter == '\n' || opts.delimiter == '#' || opts.delimiter == '"')
@@ -83,6 +76,10 @@ csv_layout detect(std::string_view text, const csv_options& opts, const char* wh
     return L;
 }
 
+}  // namespace detail
+
+namespace {
+
 std::string delim_name(char d) {
     return d == 0 ? "whitespace" : d == '\t' ? "tab" : std::string("'") + d + "'";
 }
@@ -92,7 +89,7 @@ std::string delim_name(char d) {
 coo_tensor parse_csv_coo(std::string_view text, const std::string& name, const csv_options& opts) {
     if (opts.index_base < -1 || opts.index_base > 1)
         throw invalid_argument("read_csv_coo: index_base must be -1 (detect), 0 or 1, got " + std::to_string(opts.index_base));
-    const csv_layout L = detect(text, opts, "read_csv_coo");
+    const detail::csv_layout L = detail::detect_csv(text, opts, "read_csv_coo");
     if (L.width == 0) throw parse_error(name, 0, "read_csv_coo: no data lines, so the order of the tensor is unknown");
     if (L.width < 2)
         throw parse_error(name, L.first_data_line, "read_csv_coo: expected at least 2 fields (indices and a value) separated by " +
@@ -146,7 +143,7 @@ coo_tensor read_csv_coo(const std::string& path, const csv_options& opts) {
 }
 
 tensor parse_csv_dense(std::string_view text, const std::string& name, const csv_options& opts) {
-    const csv_layout L = detect(text, opts, "read_csv_dense");
+    const detail::csv_layout L = detail::detect_csv(text, opts, "read_csv_dense");
     if (L.width == 0) throw parse_error(name, 0, "read_csv_dense: no data lines");
     detail::table_spec spec;
     spec.nidx = 0;

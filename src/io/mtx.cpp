@@ -7,6 +7,7 @@
 
 #include "facto/core/error.hpp"
 #include "facto/io/file.hpp"
+#include "mtx_detail.hpp"
 #include "text_table.hpp"
 
 namespace facto {
@@ -24,10 +25,12 @@ std::string lower(std::string_view s) {
     return r;
 }
 
-mtx_parsed parse_mtx_text(std::string_view text, const std::string& name, const char* who) {
+}  // namespace
+
+mtx_header detail::parse_mtx_head(std::string_view text, const std::string& name, const char* who, std::size_t& body_offset,
+                                  std::size_t& body_line) {
     const std::string w = std::string(who) + ": ";
-    mtx_parsed r;
-    mtx_header& h = r.h;
+    mtx_header h;
     std::size_t pos = 0, line = 0;
     auto next_line = [&]() -> std::string_view {
         std::size_t eol = text.find('\n', pos);
@@ -94,7 +97,20 @@ mtx_parsed parse_mtx_text(std::string_view text, const std::string& name, const 
         const index_t n = h.rows;
         h.entries = h.symmetry == "general" ? h.rows * h.cols : h.symmetry == "symmetric" ? n * (n + 1) / 2 : n * (n - 1) / 2;
     }
-    const std::size_t size_line_no = line;
+    body_offset = pos;
+    body_line = line + 1;
+    return h;
+}
+
+namespace {
+
+mtx_parsed parse_mtx_text(std::string_view text, const std::string& name, const char* who) {
+    const std::string w = std::string(who) + ": ";
+    mtx_parsed r;
+    std::size_t pos = 0, body_line = 1;
+    r.h = detail::parse_mtx_head(text, name, who, pos, body_line);
+    const mtx_header& h = r.h;
+    const std::size_t size_line_no = body_line - 1;
 
     detail::table_spec spec;
     spec.nidx = h.coordinate ? 2 : 0;
@@ -103,7 +119,7 @@ mtx_parsed parse_mtx_text(std::string_view text, const std::string& name, const 
     spec.what = h.coordinate ? (spec.nval ? "2 indices and a value" : "2 indices") : "a value";
     spec.name = name;
     spec.who = who;
-    spec.first_line = line + 1;
+    spec.first_line = body_line;
     r.t = detail::parse_table(text.substr(pos), spec);
     const detail::table& t = r.t;
     if (t.rows < h.entries)
@@ -206,15 +222,19 @@ coo_tensor read_mtx(const std::string& path, mtx_header* header) {
     return parse_mtx(text, path, header);
 }
 
-tensor read_mtx_dense(const std::string& path) {
-    const std::string text = read_file(path);
-    const mtx_parsed p = parse_mtx_text(text, path, "read_mtx_dense");
+tensor detail::parse_mtx_dense(std::string_view text, const std::string& name) {
+    const mtx_parsed p = parse_mtx_text(text, name, "read_mtx_dense");
     tensor X({p.h.rows, p.h.cols});
     double* d = X.data();
     const index_t cols = p.h.cols;
     // Coordinate duplicates add up, as in the sparse reader.
     for_each_entry(p, [&](index_t i, index_t j, double v) { d[i * cols + j] += v; });
     return X;
+}
+
+tensor read_mtx_dense(const std::string& path) {
+    const std::string text = read_file(path);
+    return detail::parse_mtx_dense(text, path);
 }
 
 void write_mtx(const std::string& path, const coo_tensor& X) {
