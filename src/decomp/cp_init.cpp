@@ -19,6 +19,9 @@ namespace {
 // spectra that decay slowly (counts, ratings).
 constexpr index_t oversample = 10;
 constexpr int power_iters = 2;
+// Dense modes up to this size use the exact Gram (dim^2 values, 128 MB at the limit); longer
+// ones the range finder.
+constexpr index_t max_gram_dim = 4000;
 
 // Upper triangle of C += A A^T (A is n x k), or C += A^T A when trans (A is k x n).
 void syrk_upper(index_t n, index_t k, const double* A, index_t lda, double* C, index_t ldc, bool trans = false) {
@@ -39,8 +42,28 @@ void mirror_upper(basic_matrix<T>& S) {
 lapack_int geqrf(index_t m, index_t n, double* a, std::vector<double>& tau) {
     return LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, m, n, a, n, tau.data());
 }
+lapack_int geqrf(index_t m, index_t n, float* a, std::vector<float>& tau) {
+    return LAPACKE_sgeqrf(LAPACK_ROW_MAJOR, m, n, a, n, tau.data());
+}
 lapack_int orgqr(index_t m, index_t n, double* a, std::vector<double>& tau) {
     return LAPACKE_dorgqr(LAPACK_ROW_MAJOR, m, n, n, a, n, tau.data());
+}
+lapack_int orgqr(index_t m, index_t n, float* a, std::vector<float>& tau) {
+    return LAPACKE_sorgqr(LAPACK_ROW_MAJOR, m, n, n, a, n, tau.data());
+}
+
+// C = op(A) op(B) + beta C, row-major.
+void gemm(bool ta, bool tb, index_t m, index_t n, index_t k, const double* A, index_t lda, const double* B,
+          index_t ldb, double beta, double* C, index_t ldc) {
+    cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(m),
+                static_cast<int>(n), static_cast<int>(k), 1.0, A, static_cast<int>(lda), B, static_cast<int>(ldb), beta,
+                C, static_cast<int>(ldc));
+}
+void gemm(bool ta, bool tb, index_t m, index_t n, index_t k, const float* A, index_t lda, const float* B,
+          index_t ldb, float beta, float* C, index_t ldc) {
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(m),
+                static_cast<int>(n), static_cast<int>(k), 1.0f, A, static_cast<int>(lda), B, static_cast<int>(ldb), beta,
+                C, static_cast<int>(ldc));
 }
 
 /// Replaces the tall matrix Y (rows >= cols) by an orthonormal basis of its range (Householder QR).
@@ -96,90 +119,178 @@ basic_matrix<T> unfolding_gram(basic_tensor_view<const T> X, int n) {
     return G;
 }
 
-/// Leading k left singular vectors of the mode-n unfolding of a sparse tensor, dim x k.
-template <class T>
-basic_matrix<T> sparse_leading_left(const basic_coo_tensor<T>& X, int n, index_t k, std::mt19937_64& rng) {
-    const index_t dim = X.dim(n), nnz = X.nnz();
+/// Leading k left singular vectors of an unfolding X_(n) (dim rows) by a randomized range
+/// finder. Op supplies the products with the unfolding:
+///   sketch(Y, rng)     Y = X_(n) Omega for a uniform [-1, 1) test matrix Omega (dim x l)
+///   power(Q, Y)        Y = X_(n) X_(n)^T Q
+///   projected_gram(Q)  Q^T X_(n) X_(n)^T Q (l x l), whose eigenvectors rotate Q onto the
+///                      singular vectors
+template <class T, class Op>
+basic_matrix<T> leading_left_randomized(index_t dim, index_t k, Op& op, std::mt19937_64& rng) {
     const index_t l = std::min(dim, k + oversample);
-    const int N = X.order();
-
-    // Group the nonzeros by unfolding column (their coordinates in the other modes); the
-    // nonzero number breaks ties so the order does not depend on the sort algorithm.
-    std::vector<index_t> perm(static_cast<std::size_t>(nnz));
-    std::iota(perm.begin(), perm.end(), index_t(0));
-    auto same_column = [&](index_t a, index_t b) {
-        for (int m = 0; m < N; ++m)
-            if (m != n && X.indices[m][a] != X.indices[m][b]) return false;
-        return true;
-    };
-    std::sort(perm.begin(), perm.end(), [&](index_t a, index_t b) {
-        for (int m = 0; m < N; ++m) {
-            if (m == n) continue;
-            const index_t ia = X.indices[m][a], ib = X.indices[m][b];
-            if (ia != ib) return ia < ib;
-        }
-        return a < b;
-    });
-    std::vector<index_t> start{0};
-    for (index_t p = 1; p < nnz; ++p)
-        if (!same_column(perm[p - 1], perm[p])) start.push_back(p);
-    start.push_back(nnz);
-    const index_t ncols = static_cast<index_t>(start.size()) - 1;
-
-    const std::vector<index_t>& rows = X.indices[n];
-    const std::vector<T>& vals = X.values;
-    std::vector<T> z(static_cast<std::size_t>(l));
-    // Y += x_c z^T for the nonzeros x_c of column c.
-    auto scatter = [&](index_t c, basic_matrix<T>& Y) {
-        for (index_t p = start[c]; p < start[c + 1]; ++p) {
-            const index_t e = perm[p];
-            T* y = Y.data() + rows[e] * l;
-            for (index_t j = 0; j < l; ++j) y[j] += vals[e] * z[j];
-        }
-    };
-    // z = Q^T x_c: column c of X_(n), projected.
-    auto gather = [&](index_t c, const basic_matrix<T>& Q) {
-        std::fill(z.begin(), z.end(), T(0));
-        for (index_t p = start[c]; p < start[c + 1]; ++p) {
-            const index_t e = perm[p];
-            const T* q = Q.data() + rows[e] * l;
-            for (index_t j = 0; j < l; ++j) z[j] += vals[e] * q[j];
-        }
-    };
-
     basic_matrix<T> Y(dim, l);
-    for (index_t c = 0; c < ncols; ++c) {  // Y = X_(n) Omega, one random row of Omega per column
-        for (auto& v : z) v = static_cast<T>(2 * uniform01(rng) - 1);
-        scatter(c, Y);
-    }
-    for (int q = 0; q < power_iters; ++q) {  // Y = X_(n) X_(n)^T Q
+    op.sketch(Y, rng);
+    for (int q = 0; q < power_iters; ++q) {
         orthonormalize(Y);
         const basic_matrix<T> Q = Y;
+        op.power(Q, Y);
+    }
+    orthonormalize(Y);
+    const basic_matrix<T> W = leading_eigenvectors(op.projected_gram(Y), k);
+    return matmul(Y, W);
+}
+
+/// Products with the mode-n unfolding of a sparse tensor. The nonzeros are grouped by
+/// unfolding column (their coordinates in the other modes), so X_(n)^T Q is formed one column
+/// at a time and never stored whole.
+template <class T>
+class sparse_unfolding {
+public:
+    sparse_unfolding(const basic_coo_tensor<T>& X, int n) : rows_(X.indices[n]), vals_(X.values) {
+        const index_t nnz = X.nnz();
+        const int N = X.order();
+        perm_.resize(static_cast<std::size_t>(nnz));
+        std::iota(perm_.begin(), perm_.end(), index_t(0));
+        // The nonzero number breaks ties so the order does not depend on the sort algorithm.
+        std::sort(perm_.begin(), perm_.end(), [&](index_t a, index_t b) {
+            for (int m = 0; m < N; ++m) {
+                if (m == n) continue;
+                const index_t ia = X.indices[m][a], ib = X.indices[m][b];
+                if (ia != ib) return ia < ib;
+            }
+            return a < b;
+        });
+        auto same_column = [&](index_t a, index_t b) {
+            for (int m = 0; m < N; ++m)
+                if (m != n && X.indices[m][a] != X.indices[m][b]) return false;
+            return true;
+        };
+        start_.push_back(0);
+        for (index_t p = 1; p < nnz; ++p)
+            if (!same_column(perm_[p - 1], perm_[p])) start_.push_back(p);
+        start_.push_back(nnz);
+    }
+
+    void sketch(basic_matrix<T>& Y, std::mt19937_64& rng) {
+        z_.resize(static_cast<std::size_t>(Y.cols()));
+        for (index_t c = 0; c < columns(); ++c) {  // one random row of Omega per column
+            for (auto& v : z_) v = static_cast<T>(2 * uniform01(rng) - 1);
+            scatter(c, Y);
+        }
+    }
+    void power(const basic_matrix<T>& Q, basic_matrix<T>& Y) {
         Y.fill(T(0));
-        for (index_t c = 0; c < ncols; ++c) {
+        for (index_t c = 0; c < columns(); ++c) {
             gather(c, Q);
             scatter(c, Y);
         }
     }
-    orthonormalize(Y);
-    // S = Z^T Z with Z = X_(n)^T Q, so S = Q^T X_(n) X_(n)^T Q; its eigenvectors rotate Q onto
-    // the singular vectors. Rows of Z are batched through syrk and never all stored.
-    basic_matrix<T> S(l, l);
-    constexpr index_t batch = 256;
-    std::vector<T> zb(static_cast<std::size_t>(batch * l));
-    index_t filled = 0;
-    for (index_t c = 0; c < ncols; ++c) {
-        gather(c, Y);
-        std::copy(z.begin(), z.end(), zb.begin() + filled * l);
-        if (++filled == batch || c + 1 == ncols) {
-            syrk_upper(l, filled, zb.data(), l, S.data(), l, /*trans=*/true);
-            filled = 0;
+    basic_matrix<T> projected_gram(const basic_matrix<T>& Q) {
+        // Rows z_c = Q^T x_c of Z are batched through syrk.
+        const index_t l = Q.cols();
+        basic_matrix<T> S(l, l);
+        constexpr index_t batch = 256;
+        std::vector<T> zb(static_cast<std::size_t>(batch * l));
+        index_t filled = 0;
+        for (index_t c = 0; c < columns(); ++c) {
+            gather(c, Q);
+            std::copy(z_.begin(), z_.end(), zb.begin() + filled * l);
+            if (++filled == batch || c + 1 == columns()) {
+                syrk_upper(l, filled, zb.data(), l, S.data(), l, /*trans=*/true);
+                filled = 0;
+            }
+        }
+        mirror_upper(S);
+        return S;
+    }
+
+private:
+    index_t columns() const { return static_cast<index_t>(start_.size()) - 1; }
+    // Y += x_c z^T for the nonzeros x_c of column c.
+    void scatter(index_t c, basic_matrix<T>& Y) const {
+        const index_t l = Y.cols();
+        for (index_t p = start_[c]; p < start_[c + 1]; ++p) {
+            const index_t e = perm_[p];
+            T* y = Y.data() + rows_[e] * l;
+            for (index_t j = 0; j < l; ++j) y[j] += vals_[e] * z_[j];
         }
     }
-    mirror_upper(S);
-    const basic_matrix<T> W = leading_eigenvectors(S, k);
-    return matmul(Y, W);
-}
+    // z = Q^T x_c.
+    void gather(index_t c, const basic_matrix<T>& Q) {
+        const index_t l = Q.cols();
+        z_.assign(static_cast<std::size_t>(l), T(0));
+        for (index_t p = start_[c]; p < start_[c + 1]; ++p) {
+            const index_t e = perm_[p];
+            const T* q = Q.data() + rows_[e] * l;
+            for (index_t j = 0; j < l; ++j) z_[j] += vals_[e] * q[j];
+        }
+    }
+
+    const std::vector<index_t>& rows_;
+    const std::vector<T>& vals_;
+    std::vector<index_t> perm_, start_;
+    std::vector<T> z_;
+};
+
+/// Products with the mode-n unfolding of a dense tensor, through GEMMs on its natural blocks:
+/// X_(n) = [B_0 ... B_{L-1}] with B_l the dim x Rr matrix at offset l * dim * Rr. When Rr is 1
+/// (the last mode) X_(n) is the transpose of the L x dim row-major tensor: one GEMM.
+/// Z = X_(n)^T Q (one row per unfolding column) is stored: for the long modes that take this
+/// path it is smaller than the tensor by dim / l.
+template <class T>
+class dense_unfolding {
+public:
+    dense_unfolding(basic_tensor_view<const T> X, int n) : x_(X.data()), dim_(X.dim(n)) {
+        for (int m = 0; m < n; ++m) L_ *= X.dim(m);
+        for (int m = n + 1; m < X.order(); ++m) Rr_ *= X.dim(m);
+    }
+
+    void sketch(basic_matrix<T>& Y, std::mt19937_64& rng) {
+        Z_.resize(L_ * Rr_, Y.cols());
+        for (auto& v : Z_.values()) v = static_cast<T>(2 * uniform01(rng) - 1);
+        times_z(Y);
+    }
+    void power(const basic_matrix<T>& Q, basic_matrix<T>& Y) {
+        transpose_times(Q);
+        times_z(Y);
+    }
+    basic_matrix<T> projected_gram(const basic_matrix<T>& Q) {
+        transpose_times(Q);
+        const index_t l = Q.cols();
+        basic_matrix<T> S(l, l);
+        syrk_upper(l, Z_.rows(), Z_.data(), l, S.data(), l, /*trans=*/true);
+        mirror_upper(S);
+        return S;
+    }
+
+private:
+    // Y = X_(n) Z.
+    void times_z(basic_matrix<T>& Y) const {
+        const index_t l = Y.cols();
+        if (Rr_ == 1) {
+            gemm(true, false, dim_, l, L_, x_, dim_, Z_.data(), l, T(0), Y.data(), l);
+            return;
+        }
+        Y.fill(T(0));
+        for (index_t b = 0; b < L_; ++b)
+            gemm(false, false, dim_, l, Rr_, x_ + b * dim_ * Rr_, Rr_, Z_.data() + b * Rr_ * l, l, T(1), Y.data(), l);
+    }
+    // Z = X_(n)^T Q.
+    void transpose_times(const basic_matrix<T>& Q) {
+        const index_t l = Q.cols();
+        Z_.resize(L_ * Rr_, l);
+        if (Rr_ == 1) {
+            gemm(false, false, L_, l, dim_, x_, dim_, Q.data(), l, T(0), Z_.data(), l);
+            return;
+        }
+        for (index_t b = 0; b < L_; ++b)
+            gemm(true, false, Rr_, l, dim_, x_ + b * dim_ * Rr_, Rr_, Q.data(), l, T(0), Z_.data() + b * Rr_ * l, l);
+    }
+
+    const T* x_;
+    index_t dim_, L_ = 1, Rr_ = 1;
+    basic_matrix<T> Z_;
+};
 
 }  // namespace
 
@@ -201,8 +312,13 @@ std::vector<basic_matrix<T>> nvecs_factors(basic_tensor_view<const T> X, index_t
     std::mt19937_64 rng(seed);
     std::vector<basic_matrix<T>> F;
     for (int n = 0; n < X.order(); ++n) {
-        const index_t k = std::min(rank, X.dim(n));
-        F.push_back(pad_random(leading_eigenvectors(unfolding_gram(X, n), k), rank, rng));
+        const index_t dim = X.dim(n), k = std::min(rank, dim);
+        if (dim <= max_gram_dim) {
+            F.push_back(pad_random(leading_eigenvectors(unfolding_gram(X, n), k), rank, rng));
+        } else {
+            dense_unfolding<T> op(X, n);
+            F.push_back(pad_random(leading_left_randomized<T>(dim, k, op, rng), rank, rng));
+        }
     }
     return F;
 }
@@ -213,7 +329,8 @@ std::vector<basic_matrix<T>> nvecs_factors(const basic_coo_tensor<T>& X, index_t
     std::vector<basic_matrix<T>> F;
     for (int n = 0; n < X.order(); ++n) {
         const index_t k = std::min(rank, X.dim(n));
-        F.push_back(pad_random(sparse_leading_left(X, n, k, rng), rank, rng));
+        sparse_unfolding<T> op(X, n);
+        F.push_back(pad_random(leading_left_randomized<T>(X.dim(n), k, op, rng), rank, rng));
     }
     return F;
 }

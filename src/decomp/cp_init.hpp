@@ -22,7 +22,8 @@ std::vector<basic_matrix<T>> random_factors(const shape_t& shape, index_t rank, 
 
 /// Leading left singular vectors of every unfolding X_(n), dim(n) x rank; columns beyond
 /// min(rank, dim(n)) are uniform [0, 1) random. Dense: eigenvectors of the Gram X_(n) X_(n)^T,
-/// accumulated with BLAS syrk over the tensor's natural blocks (no unfolding is formed).
+/// accumulated with BLAS syrk over the tensor's natural blocks (no unfolding is formed); modes
+/// longer than 4000, whose Gram would be large, use the sparse path's range finder with GEMMs.
 template <class T>
 std::vector<basic_matrix<T>> nvecs_factors(basic_tensor_view<const T> X, index_t rank, std::uint64_t seed);
 

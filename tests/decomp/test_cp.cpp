@@ -26,6 +26,7 @@ using facto::index_t;
 using facto::kruskal_tensor;
 using facto::matrix;
 using facto::shape_t;
+using facto::shape_string;
 using facto::tensor;
 
 enum class entries { gaussian, uniform, sparse, sparse_nonneg };
@@ -422,6 +423,20 @@ TEST(CpAls, SparseSvdInitMatchesDenseSvdInit) {
         EXPECT_NEAR(facto::factor_match_score(d.model, s.model), 1.0, 1e-6);
         const facto::csf_set set = facto::make_csf_set(S, facto::csf_policy::one);
         EXPECT_NEAR(facto::cp_als(set, o).fit, d.fit, 1e-8);
+    }
+}
+
+TEST(CpAls, SvdInitOnLongDenseModes) {
+    // Modes longer than 4000 take the range finder (GEMMs on the tensor's blocks) instead of
+    // the exact Gram: first, middle and last mode, checked against the sparse range finder.
+    for (const shape_t& shape : {shape_t{4100, 3, 2}, shape_t{3, 4100, 2}, shape_t{3, 2, 4100}}) {
+        const kruskal_tensor truth = planted(shape, 2, 65, entries::gaussian);
+        const tensor X = reconstruct(truth);
+        const cp_options o{.rank = 2, .max_iters = 1, .tol = 0, .init = cp_init::svd};
+        const cp_result d = facto::cp_als(X.view(), o), s = facto::cp_als(sparse_of(X), o);
+        EXPECT_NEAR(d.fit, s.fit, 1e-8) << shape_string(shape);
+        const cp_result full = facto::cp_als(X.view(), {.rank = 2, .max_iters = 200, .tol = 1e-12, .init = cp_init::svd});
+        expect_recovered(full, truth);
     }
 }
 
