@@ -7,6 +7,7 @@
 #include <numeric>
 #include <string>
 
+#include "core/huge_pages.hpp"
 #include "core/norm_accumulate.hpp"
 #include "core/sort_coords.hpp"
 
@@ -15,41 +16,6 @@ namespace facto {
 namespace {
 
 std::string str(index_t v) { return std::to_string(v); }
-
-// Sorted, duplicate-summed entries: positions (into the input arrays) of the first entry of
-// each kept coordinate, and the summed values.
-template <class T>
-struct merged {
-    std::vector<index_t> pos;
-    std::vector<T> values;
-};
-
-template <class T>
-merged<T> merge_sorted(const basic_coo_tensor<T>& X, std::span<const int> mode_order, bool keep_zeros) {
-    const index_t n = X.nnz();
-    const std::vector<index_t> perm = detail::sorted_order(X.indices, X.shape, mode_order, n);
-    merged<T> out;
-    out.pos.reserve(static_cast<std::size_t>(n));
-    out.values.reserve(static_cast<std::size_t>(n));
-    auto same = [&](index_t a, index_t b) {
-        for (const auto& ix : X.indices)
-            if (ix[static_cast<std::size_t>(a)] != ix[static_cast<std::size_t>(b)]) return false;
-        return true;
-    };
-    for (index_t k = 0; k < n;) {
-        const index_t first = perm[static_cast<std::size_t>(k)];
-        T sum = X.values[static_cast<std::size_t>(first)];
-        index_t e = k + 1;
-        for (; e < n && same(first, perm[static_cast<std::size_t>(e)]); ++e)
-            sum += X.values[static_cast<std::size_t>(perm[static_cast<std::size_t>(e)])];
-        if (keep_zeros || sum != T(0)) {
-            out.pos.push_back(first);
-            out.values.push_back(sum);
-        }
-        k = e;
-    }
-    return out;
-}
 
 std::vector<int> identity_order(int order) {
     std::vector<int> o(static_cast<std::size_t>(order));
@@ -138,15 +104,10 @@ void basic_coo_tensor<T>::validate(const char* who) const {
 template <class T>
 void basic_coo_tensor<T>::canonicalize(bool keep_zeros) {
     validate("coo_tensor::canonicalize");
-    const std::vector<int> order_ = identity_order(order());
-    const merged<T> mg = merge_sorted(*this, order_, keep_zeros);
-    const std::size_t n = mg.pos.size();
-    for (auto& ix : indices) {
-        std::vector<index_t> nx(n);
-        for (std::size_t k = 0; k < n; ++k) nx[k] = ix[static_cast<std::size_t>(mg.pos[k])];
-        ix.swap(nx);
-    }
-    values = mg.values;
+    const std::vector<int> modes = identity_order(order());
+    auto sorted = detail::sort_entries(indices, values, shape, modes, keep_zeros);
+    indices = std::move(sorted.coords);
+    values = std::move(sorted.values);
 }
 
 template <class T>
@@ -235,33 +196,27 @@ namespace {
 template <class T>
 basic_csf_tensor<T> build_csf(const basic_coo_tensor<T>& X, std::span<const int> mode_order) {
     const int N = X.order();
-    const merged<T> mg = merge_sorted(X, mode_order, false);
-    const index_t n = static_cast<index_t>(mg.pos.size());
+    auto sorted = detail::sort_entries(X.indices, X.values, X.shape, mode_order, false);
+    const index_t n = static_cast<index_t>(sorted.values.size());
 
     basic_csf_tensor<T> csf;
     csf.shape = X.shape;
     csf.mode_order.assign(mode_order.begin(), mode_order.end());
     csf.ptr.resize(static_cast<std::size_t>(N - 1));
     csf.ids.resize(static_cast<std::size_t>(N));
-    csf.ids.back().resize(static_cast<std::size_t>(n));
-    csf.values = mg.values;
+    csf.values = std::move(sorted.values);
 
-    // Indices per level in sorted order; a node starts at level l where the coordinate
-    // differs from the previous nonzero at level l or above.
-    std::vector<const index_t*> lvl(static_cast<std::size_t>(N));
-    for (int l = 0; l < N; ++l) lvl[static_cast<std::size_t>(l)] = X.indices[static_cast<std::size_t>(mode_order[static_cast<std::size_t>(l)])].data();
-    // first_diff[k]: the first level at which nonzero k differs from nonzero k-1 (0 for k = 0).
+    // A node starts at level l where the coordinate differs from the previous nonzero at
+    // level l or above. first_diff[k]: the first level at which nonzero k differs from k-1.
+    const auto& lvl = sorted.coords;
     std::vector<unsigned char> first_diff(static_cast<std::size_t>(n));
-    index_t* leaf_ids = csf.ids.back().data();
 #pragma omp parallel for schedule(static)
     for (index_t k = 0; k < n; ++k) {
-        const index_t p = mg.pos[static_cast<std::size_t>(k)];
-        leaf_ids[k] = lvl[static_cast<std::size_t>(N - 1)][p];
         int d = 0;
-        if (k > 0) {
-            const index_t q = mg.pos[static_cast<std::size_t>(k - 1)];
-            while (d < N - 1 && lvl[static_cast<std::size_t>(d)][p] == lvl[static_cast<std::size_t>(d)][q]) ++d;
-        }
+        if (k > 0)
+            while (d < N - 1 && lvl[static_cast<std::size_t>(d)][static_cast<std::size_t>(k)] ==
+                                    lvl[static_cast<std::size_t>(d)][static_cast<std::size_t>(k - 1)])
+                ++d;
         first_diff[static_cast<std::size_t>(k)] = static_cast<unsigned char>(d);
     }
     for (int l = 0; l < N - 1; ++l) {
@@ -270,16 +225,18 @@ basic_csf_tensor<T> build_csf(const basic_coo_tensor<T>& X, std::span<const int>
         for (index_t k = 0; k < n; ++k) nodes += first_diff[static_cast<std::size_t>(k)] <= l;
         auto& ids = csf.ids[static_cast<std::size_t>(l)];
         auto& ptr = csf.ptr[static_cast<std::size_t>(l)];
+        detail::reserve_huge(ids, static_cast<std::size_t>(nodes));
+        detail::reserve_huge(ptr, static_cast<std::size_t>(nodes) + 1);
         ids.resize(static_cast<std::size_t>(nodes));
         ptr.resize(static_cast<std::size_t>(nodes) + 1);
         // Children of node f at level l are the nodes of level l+1 that start between the
         // start of f and the start of f+1; count level-(l+1) starts as we go.
         index_t f = 0, children = 0;
-        const index_t* ix = lvl[static_cast<std::size_t>(l)];
+        const index_t* ix = lvl[static_cast<std::size_t>(l)].data();
         for (index_t k = 0; k < n; ++k) {
             const int d = first_diff[static_cast<std::size_t>(k)];
             if (d <= l) {
-                ids[static_cast<std::size_t>(f)] = ix[mg.pos[static_cast<std::size_t>(k)]];
+                ids[static_cast<std::size_t>(f)] = ix[k];
                 ptr[static_cast<std::size_t>(f)] = children;
                 ++f;
             }
@@ -287,6 +244,7 @@ basic_csf_tensor<T> build_csf(const basic_coo_tensor<T>& X, std::span<const int>
         }
         ptr[static_cast<std::size_t>(nodes)] = children;
     }
+    csf.ids.back() = std::move(sorted.coords.back());
     return csf;
 }
 
