@@ -155,9 +155,9 @@ std::vector<double> normalize_columns(basic_matrix<T>& A, bool two_norm) {
 template <class T>
 void hals_update(basic_matrix<T>& A, const basic_matrix<T>& M, const basic_matrix<T>& V) {
     const index_t I = A.rows(), R = A.cols();
-    // A tiny positive floor, relative to the scale of a column (M / V), keeps columns from dying
-    // (a zero column makes V singular for the other modes). Float needs a larger one, since
-    // products of squares of the floor over the modes must stay above float's underflow.
+    // A tiny positive floor, relative to the factor's scale (max |M| / max V_rr), keeps columns
+    // from dying (a zero column makes V singular for the other modes). Float needs a larger
+    // one: products of squares of the floor over the modes must stay above float's underflow.
     const double rel = std::is_same_v<T, float> ? 1e-8 : 1e-16;
     double mmax = 0, vmax = 0;
     for (T v : M.values()) mmax = std::max(mmax, static_cast<double>(std::abs(v)));

@@ -13,7 +13,9 @@ namespace facto {
 
 enum class cp_init {
     random,  ///< uniform [0, 1) entries from the seed
-    svd,     ///< leading left singular vectors of each unfolding ("nvecs"), random-padded
+    svd,     ///< leading left singular vectors of each unfolding ("nvecs"), random-padded:
+             ///< exact (Gram eigenvectors) for dense modes up to 4000, a randomized range
+             ///< finder with power iterations for longer dense modes and for sparse tensors
     given,   ///< cp_options::initial
 };
 
@@ -63,7 +65,8 @@ struct cp_result {
 [[nodiscard]] cp_result cp_als(const csf_set& X, const cp_options& opts = {});
 
 /// Nonnegative CP by hierarchical ALS (HALS): one column at a time, in closed form, clipped
-/// at zero. Factors (and so the model) are nonnegative. The tensor may hold negative noise.
+/// at a tiny positive floor. Factors (and so the model) are nonnegative. The tensor may hold
+/// negative noise. SVD and given starts are replaced by their absolute values.
 [[nodiscard]] cp_result cp_hals(basic_tensor_view<const double> X, const cp_options& opts = {});
 [[nodiscard]] cp_result cp_hals(basic_tensor_view<const float> X, const cp_options& opts = {});
 [[nodiscard]] cp_result cp_hals(const coo_tensor& X, const cp_options& opts = {});
