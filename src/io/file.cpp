@@ -15,6 +15,7 @@
 #include <limits>
 
 #include "facto/core/error.hpp"
+#include "huge_pages.hpp"
 
 namespace facto {
 
@@ -39,10 +40,10 @@ std::string read_raw(const std::string& path) {
     // Regular files: one allocation of the known size. Pipes and /proc files report 0 or a
     // wrong size, so keep reading until end of file either way.
     // One spare byte so that the read which sees end of file needs no reallocation.
-    out.resize(S_ISREG(st.st_mode) ? static_cast<std::size_t>(st.st_size) + 1 : 65536);
+    detail::resize_huge(out, S_ISREG(st.st_mode) ? static_cast<std::size_t>(st.st_size) + 1 : 65536);
     std::size_t got = 0;
     for (;;) {
-        if (got == out.size()) out.resize(out.size() * 2 + 65536);
+        if (got == out.size()) detail::resize_huge(out, out.size() * 2 + 65536);
         const ssize_t n = ::read(fd, out.data() + got, out.size() - got);
         if (n < 0) {
             if (errno == EINTR) continue;
@@ -74,7 +75,7 @@ std::string gunzip(std::string_view in, const std::string& path) {
     std::uint32_t isize = 0;
     std::memcpy(&isize, in.data() + in.size() - std::min<std::size_t>(4, in.size()), std::min<std::size_t>(4, in.size()));
     // Deflate expands at most about 1032:1, which bounds a corrupt ISIZE.
-    out.resize(std::max<std::size_t>(std::min<std::size_t>(isize, in.size() * 1032), in.size() * 3) + 1024);
+    detail::resize_huge(out, std::max<std::size_t>(std::min<std::size_t>(isize, in.size() * 1032), in.size() * 3) + 1024);
     z_stream zs{};
     if (inflateInit2(&zs, 15 + 16) != Z_OK) throw io_error("read_file: zlib initialisation failed for '" + path + "'");
     std::size_t pos = 0, got = 0;
@@ -82,7 +83,7 @@ std::string gunzip(std::string_view in, const std::string& path) {
         const std::size_t in_chunk = std::min<std::size_t>(in.size() - pos, std::numeric_limits<uInt>::max());
         zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data() + pos));
         zs.avail_in = static_cast<uInt>(in_chunk);
-        if (got == out.size()) out.resize(out.size() * 2);
+        if (got == out.size()) detail::resize_huge(out, out.size() * 2);
         const std::size_t out_chunk = std::min<std::size_t>(out.size() - got, std::numeric_limits<uInt>::max());
         zs.next_out = reinterpret_cast<Bytef*>(out.data() + got);
         zs.avail_out = static_cast<uInt>(out_chunk);
@@ -120,12 +121,13 @@ std::string unxz(std::string_view in, const std::string& path) {
     // LZMA_CONCATENATED: several .xz streams back to back decode as one, like xz(1).
     if (lzma_stream_decoder(&zs, UINT64_MAX, LZMA_CONCATENATED) != LZMA_OK)
         throw io_error("read_file: liblzma initialisation failed for '" + path + "'");
-    std::string out(in.size() * 4 + 1024, '\0');
+    std::string out;
+    detail::resize_huge(out, in.size() * 4 + 1024);
     zs.next_in = reinterpret_cast<const uint8_t*>(in.data());
     zs.avail_in = in.size();
     std::size_t got = 0;
     for (;;) {
-        if (got == out.size()) out.resize(out.size() * 2);
+        if (got == out.size()) detail::resize_huge(out, out.size() * 2);
         zs.next_out = reinterpret_cast<uint8_t*>(out.data() + got);
         zs.avail_out = out.size() - got;
         const lzma_ret rc = lzma_code(&zs, zs.avail_in == 0 ? LZMA_FINISH : LZMA_RUN);

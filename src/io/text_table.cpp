@@ -12,6 +12,7 @@
 #include <limits>
 
 #include "facto/core/error.hpp"
+#include "huge_pages.hpp"
 
 namespace facto::detail {
 
@@ -232,8 +233,8 @@ table parse_table(std::string_view text, const table_spec& spec) {
 
     table t;
     t.idx.resize(static_cast<std::size_t>(spec.nidx));
-    for (auto& a : t.idx) a.resize(static_cast<std::size_t>(max_rows));
-    t.val.resize(static_cast<std::size_t>(max_rows) * static_cast<std::size_t>(spec.nval));
+    for (auto& a : t.idx) resize_huge(a, static_cast<std::size_t>(max_rows));
+    resize_huge(t.val, static_cast<std::size_t>(max_rows) * static_cast<std::size_t>(spec.nval));
     std::vector<chunk_result> res(nchunks);
 #pragma omp parallel if (par)
     {
