@@ -105,26 +105,46 @@ std::vector<component_view> describe(const kruskal_tensor& model, const std::vec
     return out;
 }
 
-/// The 8 x 8 pattern of component r, row factor o column factor, as 8 lines of two characters
-/// per pixel (so it looks square), darkest where the pattern is largest.
-std::vector<std::string> picture(const kruskal_tensor& model, index_t r) {
+/// An 8 x 8 image as 8 lines of two characters per pixel (so it looks square), darkest where
+/// value(i, j) / scale is largest.
+template <class F>
+std::vector<std::string> picture(F value, double scale) {
     static const std::string shades = " .:-=+*#%@";
-    const matrix& B = model.factors[1];
-    const matrix& C = model.factors[2];
-    double peak = 0;
-    for (int i = 0; i < side; ++i)
-        for (int j = 0; j < side; ++j) peak = std::max(peak, B(i, r) * C(j, r));
     std::vector<std::string> lines;
     for (int i = 0; i < side; ++i) {
         std::string line;
         for (int j = 0; j < side; ++j) {
-            const double v = peak > 0 ? std::max(0.0, B(i, r) * C(j, r)) / peak : 0;
-            const char ch = shades[static_cast<std::size_t>(std::lround(v * (shades.size() - 1)))];
-            line += std::string(2, ch);
+            const double v = scale > 0 ? std::clamp(value(i, j) / scale, 0.0, 1.0) : 0;
+            line += std::string(2, shades[static_cast<std::size_t>(std::lround(v * (shades.size() - 1)))]);
         }
         lines.push_back(line);
     }
     return lines;
+}
+
+/// The pattern of component r: row factor o column factor, scaled to its peak.
+std::vector<std::string> component_picture(const kruskal_tensor& model, index_t r) {
+    const matrix& B = model.factors[1];
+    const matrix& C = model.factors[2];
+    auto value = [&](int i, int j) { return B(i, r) * C(j, r); };
+    double peak = 0;
+    for (int i = 0; i < side; ++i)
+        for (int j = 0; j < side; ++j) peak = std::max(peak, value(i, j));
+    return picture(value, peak);
+}
+
+/// Pictures framed side by side: "+----+" above and below, "|" between.
+std::vector<std::string> framed(const std::vector<std::vector<std::string>>& pics) {
+    std::string rule = "+";
+    for (std::size_t p = 0; p < pics.size(); ++p) rule += std::string(2 * side, '-') + "+";
+    std::vector<std::string> out{rule};
+    for (int i = 0; i < side; ++i) {
+        std::string line = "|";
+        for (const auto& pic : pics) line += pic[static_cast<std::size_t>(i)] + "|";
+        out.push_back(line);
+    }
+    out.push_back(rule);
+    return out;
 }
 
 int stdout_width() {
@@ -133,39 +153,85 @@ int stdout_width() {
     return 80;
 }
 
-/// Components side by side, as many per row as fit: a title, the framed picture, the digits.
-void print_components(const kruskal_tensor& model, const std::vector<component_view>& views) {
-    constexpr int box = 2 * side + 2;  // picture plus frame
+/// Blocks of text lines side by side, as many per row as the terminal (or 80 columns) holds.
+void print_blocks(const std::vector<std::vector<std::string>>& blocks, int width) {
     constexpr int gap = 2;
-    const int per_row = std::max(1, (stdout_width() + gap) / (box + gap));
-    const double total_weight = std::accumulate(model.weights.begin(), model.weights.end(), 0.0);
-    const int rank = static_cast<int>(model.rank());
-    for (int first = 0; first < rank; first += per_row) {
-        const int last = std::min(rank, first + per_row);
-        std::vector<std::string> rows(side + 5);
-        for (int r = first; r < last; ++r) {
-            const component_view& c = views[static_cast<std::size_t>(r)];
-            const auto pic = picture(model, r);
-            std::vector<std::string> cell;
-            cell.push_back(fmt::format("#{:<2} weight {:.0f}", r + 1, c.weight));
-            cell.push_back(fmt::format("     ({:.1f}%)", total_weight > 0 ? 100 * c.weight / total_weight : 0));
-            cell.push_back("+" + std::string(2 * side, '-') + "+");
-            for (const auto& l : pic) cell.push_back("|" + l + "|");
-            cell.push_back("+" + std::string(2 * side, '-') + "+");
-            cell.push_back(fmt::format("{} {:>2.0f}% {} {:>2.0f}% {} {:>2.0f}%", c.top[0], 100 * c.top_share[0], c.top[1],
-                                       100 * c.top_share[1], c.top[2], 100 * c.top_share[2]));
-            for (std::size_t k = 0; k < rows.size(); ++k) {
-                std::string s = k < cell.size() ? cell[k] : "";
-                s.resize(static_cast<std::size_t>(box), ' ');
-                rows[k] += (r > first ? std::string(gap, ' ') : "") + s;
+    const int per_row = std::max(1, (stdout_width() + gap) / (width + gap));
+    for (std::size_t first = 0; first < blocks.size(); first += static_cast<std::size_t>(per_row)) {
+        const std::size_t last = std::min(blocks.size(), first + static_cast<std::size_t>(per_row));
+        std::size_t height = 0;
+        for (std::size_t b = first; b < last; ++b) height = std::max(height, blocks[b].size());
+        for (std::size_t k = 0; k < height; ++k) {
+            std::string line;
+            for (std::size_t b = first; b < last; ++b) {
+                std::string cell = k < blocks[b].size() ? blocks[b][k] : "";
+                cell.resize(static_cast<std::size_t>(width), ' ');
+                line += (b > first ? std::string(gap, ' ') : "") + cell;
             }
-        }
-        for (auto& line : rows) {
             while (!line.empty() && line.back() == ' ') line.pop_back();
             std::printf("%s\n", line.c_str());
         }
         std::printf("\n");
     }
+}
+
+/// Components by weight: a title, the framed pattern, the digits loading most on it.
+void print_components(const kruskal_tensor& model, const std::vector<component_view>& views) {
+    const double total_weight = std::accumulate(model.weights.begin(), model.weights.end(), 0.0);
+    std::vector<std::vector<std::string>> blocks;
+    for (index_t r = 0; r < model.rank(); ++r) {
+        const component_view& c = views[static_cast<std::size_t>(r)];
+        std::vector<std::string> cell = {
+            fmt::format("#{:<2} weight {:.0f}", r + 1, c.weight),
+            fmt::format("    {:.1f}% of the sum", total_weight > 0 ? 100 * c.weight / total_weight : 0)};
+        for (auto& l : framed({component_picture(model, r)})) cell.push_back(std::move(l));
+        cell.push_back(fmt::format("{} {:>2.0f}% {} {:>2.0f}% {} {:>2.0f}%", c.top[0], 100 * c.top_share[0], c.top[1],
+                                   100 * c.top_share[1], c.top[2], 100 * c.top_share[2]));
+        blocks.push_back(std::move(cell));
+    }
+    print_blocks(blocks, 2 * side + 2);
+}
+
+/// Per digit: the mean image of the data beside the mean of the model over the same images,
+/// and how well the model fits that digit's images (1 - ||X_d - M_d|| / ||X_d||).
+json print_digit_means(const tensor& images, const kruskal_tensor& model, const std::vector<int>& label) {
+    const tensor M = model.full();
+    constexpr int pixels = side * side;
+    std::array<std::array<double, pixels>, labels> data_mean{}, model_mean{};
+    std::array<double, labels> err_sq{}, norm_sq{};
+    std::array<int, labels> count{};
+    for (std::size_t i = 0; i < label.size(); ++i) {
+        const int l = label[i];
+        ++count[static_cast<std::size_t>(l)];
+        for (int p = 0; p < pixels; ++p) {
+            const double x = images.data()[i * pixels + static_cast<std::size_t>(p)];
+            const double m = M.data()[i * pixels + static_cast<std::size_t>(p)];
+            data_mean[static_cast<std::size_t>(l)][static_cast<std::size_t>(p)] += x;
+            model_mean[static_cast<std::size_t>(l)][static_cast<std::size_t>(p)] += m;
+            err_sq[static_cast<std::size_t>(l)] += (x - m) * (x - m);
+            norm_sq[static_cast<std::size_t>(l)] += x * x;
+        }
+    }
+    std::printf("Mean image of each digit: the data (left) and the model (right), same shading\n"
+                "(pixel count 0-16); fit = 1 - ||X - M|| / ||X|| over that digit's images:\n\n");
+    json per_digit = json::array();
+    std::vector<std::vector<std::string>> blocks;
+    for (int l = 0; l < labels; ++l) {
+        const auto ul = static_cast<std::size_t>(l);
+        const double n = std::max(1, count[ul]);
+        auto mean_of = [n](const std::array<double, pixels>& a) {
+            return [&a, n](int i, int j) { return a[static_cast<std::size_t>(i * side + j)] / n; };
+        };
+        const double fit = norm_sq[ul] > 0 ? 1 - std::sqrt(err_sq[ul] / norm_sq[ul]) : 0;
+        std::vector<std::string> cell = {
+            fmt::format("digit {}: {} images, fit {:.3f}", l, count[ul], fit)};
+        for (auto& line : framed({picture(mean_of(data_mean[ul]), 16), picture(mean_of(model_mean[ul]), 16)}))
+            cell.push_back(std::move(line));
+        blocks.push_back(std::move(cell));
+        per_digit.push_back({{"label", l}, {"images", count[ul]}, {"fit", fit}});
+    }
+    print_blocks(blocks, 4 * side + 3);
+    return per_digit;
 }
 
 /// For each digit, the component on which its images load most (mean loading times weight).
@@ -203,15 +269,19 @@ command add_demo_command(CLI::App& parent) {
     auto a = std::make_shared<demo_args>();
     a->cp.method = "hals";
     a->cp.rank = 10;
-    a->cp.init = "svd";
-    a->cp.max_iters = 500;
+    // Over seeds 0-7 and svd, random seed 5 reached the best fit seen (0.64477) and converges in
+    // about 130 iterations. The tensor is small (115,000 entries): one thread is fastest.
+    a->cp.init = "random";
+    a->cp.max_iters = 300;
     a->cp.tol = 1e-7;
-    a->cp.seed = 1;
+    a->cp.seed = 5;
+    a->cp.threads = 1;
     CLI::App* app = parent.add_subcommand("demo", "nonnegative CP of 1797 handwritten digits, drawn as pictures");
     app->add_option("-r,--rank", a->cp.rank, "Number of components.")->option_text("R")->check(integer_at_least(1));
     app->add_option("-o,--out", a->out, "Folder for the model files and report.json; created if needed.")
         ->option_text("DIR");
-    app->add_option("-j,--threads", a->cp.threads, "OpenMP threads; 0 keeps the default (OMP_NUM_THREADS).")
+    app->add_option("-j,--threads", a->cp.threads, "OpenMP threads; 0 takes the default (OMP_NUM_THREADS). The digits tensor is small, so more "
+                    "threads only add overhead.")
         ->option_text("K")
         ->check(integer_at_least(0));
     app->add_option("-n,--iters", a->cp.max_iters, "Maximum number of HALS iterations.")
@@ -280,13 +350,16 @@ command add_demo_command(CLI::App& parent) {
                             "then the digits whose images load most on it (share of mean loading):\n\n");
                 print_components(run.result.model, views);
                 print_digit_map(views);
+                std::printf("\n");
+                const json per_digit = print_digit_means(d.images, run.result.model, d.label);
 
                 const auto files = write_model(a->out, run.result.model);
                 const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
                 json report = cp_report("demo", a->cp, in, summary, run, total, files);
                 report["demo"] = demo_json(views, d.label);
+                report["demo"]["digits"] = per_digit;
                 write_report(a->out, report);
-                std::printf("\n%s", result_summary(run, a->out, files).c_str());
+                std::printf("%s", result_summary(run, a->out, files).c_str());
                 return run.result.interrupted ? exit_interrupted : exit_ok;
             }};
 }
