@@ -5,7 +5,6 @@
 #include <lapacke.h>
 
 #include <algorithm>
-#include <numeric>
 #include <string>
 
 #include "facto/core/error.hpp"
@@ -140,35 +139,20 @@ basic_matrix<T> leading_left_randomized(index_t dim, index_t k, Op& op, std::mt1
     return matmul(Y, W);
 }
 
-/// Products with the mode-n unfolding of a sparse tensor. The nonzeros are grouped by
-/// unfolding column (their coordinates in the other modes), so X_(n)^T Q is formed one column
-/// at a time and never stored whole.
+/// Products with the mode-n unfolding of a sparse tensor. A CSF with mode n as its leaf level
+/// groups the nonzeros by unfolding column (each node of the level above is one column), so
+/// X_(n)^T Q is formed one column at a time and never stored whole.
 template <class T>
 class sparse_unfolding {
 public:
-    sparse_unfolding(const basic_coo_tensor<T>& X, int n) : rows_(X.indices[n]), vals_(X.values) {
-        const index_t nnz = X.nnz();
-        const int N = X.order();
-        perm_.resize(static_cast<std::size_t>(nnz));
-        std::iota(perm_.begin(), perm_.end(), index_t(0));
-        // The nonzero number breaks ties so the order does not depend on the sort algorithm.
-        std::sort(perm_.begin(), perm_.end(), [&](index_t a, index_t b) {
-            for (int m = 0; m < N; ++m) {
-                if (m == n) continue;
-                const index_t ia = X.indices[m][a], ib = X.indices[m][b];
-                if (ia != ib) return ia < ib;
-            }
-            return a < b;
-        });
-        auto same_column = [&](index_t a, index_t b) {
-            for (int m = 0; m < N; ++m)
-                if (m != n && X.indices[m][a] != X.indices[m][b]) return false;
-            return true;
-        };
-        start_.push_back(0);
-        for (index_t p = 1; p < nnz; ++p)
-            if (!same_column(perm_[p - 1], perm_[p])) start_.push_back(p);
-        start_.push_back(nnz);
+    sparse_unfolding(const basic_coo_tensor<T>& X, int n) {
+        std::vector<int> order;
+        for (int m = 0; m < X.order(); ++m)
+            if (m != n) order.push_back(m);
+        // Short modes on top compress best; mode n last, so the leaves are the column entries.
+        std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return X.dim(a) < X.dim(b); });
+        order.push_back(n);
+        csf_ = make_csf(X, order);
     }
 
     void sketch(basic_matrix<T>& Y, std::mt19937_64& rng) {
@@ -205,30 +189,33 @@ public:
     }
 
 private:
-    index_t columns() const { return static_cast<index_t>(start_.size()) - 1; }
+    index_t columns() const { return csf_.nodes(csf_.order() - 2); }
+    // Nonzeros of column c: leaves ptr[N-2][c] .. ptr[N-2][c+1]-1.
+    index_t first(index_t c) const { return csf_.ptr[csf_.order() - 2][c]; }
+    index_t last(index_t c) const { return csf_.ptr[csf_.order() - 2][c + 1]; }
     // Y += x_c z^T for the nonzeros x_c of column c.
     void scatter(index_t c, basic_matrix<T>& Y) const {
         const index_t l = Y.cols();
-        for (index_t p = start_[c]; p < start_[c + 1]; ++p) {
-            const index_t e = perm_[p];
-            T* y = Y.data() + rows_[e] * l;
-            for (index_t j = 0; j < l; ++j) y[j] += vals_[e] * z_[j];
+        const std::vector<index_t>& rows = csf_.ids.back();
+        for (index_t k = first(c); k < last(c); ++k) {
+            T* y = Y.data() + rows[k] * l;
+            const T v = csf_.values[k];
+            for (index_t j = 0; j < l; ++j) y[j] += v * z_[j];
         }
     }
     // z = Q^T x_c.
     void gather(index_t c, const basic_matrix<T>& Q) {
         const index_t l = Q.cols();
+        const std::vector<index_t>& rows = csf_.ids.back();
         z_.assign(static_cast<std::size_t>(l), T(0));
-        for (index_t p = start_[c]; p < start_[c + 1]; ++p) {
-            const index_t e = perm_[p];
-            const T* q = Q.data() + rows_[e] * l;
-            for (index_t j = 0; j < l; ++j) z_[j] += vals_[e] * q[j];
+        for (index_t k = first(c); k < last(c); ++k) {
+            const T* q = Q.data() + rows[k] * l;
+            const T v = csf_.values[k];
+            for (index_t j = 0; j < l; ++j) z_[j] += v * q[j];
         }
     }
 
-    const std::vector<index_t>& rows_;
-    const std::vector<T>& vals_;
-    std::vector<index_t> perm_, start_;
+    basic_csf_tensor<T> csf_;
     std::vector<T> z_;
 };
 
