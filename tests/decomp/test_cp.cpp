@@ -253,7 +253,9 @@ TEST(CpHals, RecoversNonnegativeDense) {
     EXPECT_GT(r.fit, 0.999);
     EXPECT_GT(facto::factor_match_score(r.model, truth), 0.99);
     EXPECT_TRUE(all_nonnegative(r.model));
-    EXPECT_NEAR(r.fit, direct_fit(X, r.model), 1e-9);
+    // ||X||^2 + ||M||^2 - 2<X, M> cancels: near an exact fit it resolves the residual only to
+    // about sqrt(eps) ||X||, so the check is looser than where the residual is large.
+    EXPECT_NEAR(r.fit, direct_fit(X, r.model), 1e-7);
 }
 
 TEST(CpHals, RecoversNonnegativeSparseAndFloat) {
