@@ -459,6 +459,30 @@ TEST(CpAls, RankAboveModeSizeWithSvdInit) {
     EXPECT_NEAR(r.fit, direct_fit(X, r.model), 1e-8);
 }
 
+TEST(CpAls, EdgeShapes) {
+    // Order 2 (a matrix: CP is a low-rank factorization), a size-1 mode, rank 1; dense and
+    // sparse, random and SVD starts. Each run must report the fit of the model it returns.
+    for (const shape_t& shape : {shape_t{7, 5}, shape_t{1, 6, 4}, shape_t{5, 1, 3, 2}}) {
+        for (index_t R : {1, 2}) {
+            const kruskal_tensor truth = planted(shape, R, 66, entries::gaussian);
+            const tensor X = reconstruct(truth);
+            const coo_tensor S = sparse_of(X);
+            for (cp_init init : {cp_init::random, cp_init::svd}) {
+                const cp_options o{.rank = R, .max_iters = 100, .tol = 1e-10, .init = init};
+                const cp_result d = facto::cp_als(X.view(), o), s = facto::cp_als(S, o);
+                EXPECT_NEAR(d.fit, direct_fit(X, d.model), 1e-7) << shape_string(shape) << " rank " << R;
+                EXPECT_NEAR(s.fit, direct_fit(X, s.model), 1e-7) << shape_string(shape) << " rank " << R;
+                const cp_result h = facto::cp_hals(X.view(), o);
+                EXPECT_NEAR(h.fit, direct_fit(X, h.model), 1e-7) << shape_string(shape) << " rank " << R;
+                if (shape.size() == 2 || R == 1) {  // a rank-R matrix or a rank-1 tensor: exact
+                    EXPECT_GT(d.fit, 0.999) << shape_string(shape) << " rank " << R;
+                    EXPECT_GT(s.fit, 0.999) << shape_string(shape) << " rank " << R;
+                }
+            }
+        }
+    }
+}
+
 TEST(CpAls, CallbackInterrupts) {
     const tensor X = reconstruct(planted({10, 9, 8}, 3, 71, entries::gaussian));
     std::vector<int> seen;
