@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <random>
 
 #include "facto/core/error.hpp"
 #include "facto/io/file.hpp"
@@ -213,4 +215,39 @@ TEST(check_tensor_file, shared_data_is_clean) {
     EXPECT_TRUE(r.errors.empty()) << dump(r);
     EXPECT_EQ(r.entries, 41135);
     EXPECT_EQ(r.shape, (shape_t{229, 229, 24}));
+}
+
+TEST(robustness, corrupted_text_gives_parse_errors_only) {
+    // Random byte edits of valid files: every reader either succeeds or throws parse_error
+    // (never crashes or throws anything else), and check_tensor_file never throws.
+    temp_dir d;
+    const std::string tns = "# t\n1 1 1 1.5\n2 3 1 -2\n1 2 2 3e-2\n4 1 3 7\n";
+    const std::string mtx = "%%MatrixMarket matrix coordinate real symmetric\n% c\n4 4 3\n1 1 1\n3 1 2.5\n4 2 -1\n";
+    const std::string csv = "i,j,v\n1,2,0.5\n2,1,3\n3,3,1\n";
+    const std::string charset = "0123456789 \t\n\r#%,.-+eanix";
+    std::mt19937 rng(5);
+    for (int trial = 0; trial < 150; ++trial) {
+        for (const auto* base : {&tns, &mtx, &csv}) {
+            std::string s = *base;
+            const int edits = 1 + static_cast<int>(rng() % 4);
+            for (int e = 0; e < edits; ++e) {
+                const std::size_t at = rng() % (s.size() + 1);
+                switch (rng() % 3) {
+                    case 0: s.insert(at, 1, charset[rng() % charset.size()]); break;
+                    case 1: if (at < s.size()) s.erase(at, 1); break;
+                    default: if (at < s.size()) s[at] = charset[rng() % charset.size()];
+                }
+            }
+            const std::string ext = base == &tns ? "tns" : base == &mtx ? "mtx" : "csv";
+            const std::string p = d / ("f." + ext);
+            std::ofstream(p, std::ios::binary) << s;  // no fsync: this loop writes many files
+            try {
+                (void)read_tensor(p);
+            } catch (const parse_error&) {
+            } catch (const std::exception& ex) {
+                ADD_FAILURE() << "unexpected " << ex.what() << " for:\n" << s;
+            }
+            EXPECT_NO_THROW((void)check_tensor_file(p, 20)) << s;
+        }
+    }
 }
