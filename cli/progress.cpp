@@ -66,9 +66,16 @@ bool progress_display::operator()(const cp_iteration& it) {
         std::fflush(stderr);
         return !interrupt_requested();
     }
+    last_ = it;
+    if (it.iter == 1 || it.iter >= max_iters_ || elapsed_ - drawn_at_ >= 0.1) draw_bar(it);
+    return !interrupt_requested();
+}
+
+void progress_display::draw_bar(const cp_iteration& it) {
+    drawn_at_ = elapsed_;
     const double per_iter = elapsed_ / it.iter;
     const double eta = per_iter * std::max(0, max_iters_ - it.iter);
-    const std::string counter = fmt::format("{:>{}}/{}", it.iter, fmt::formatted_size("{}", max_iters_), max_iters_);
+    const std::string counter = fmt::format("iter {:>{}}/{}", it.iter, fmt::formatted_size("{}", max_iters_), max_iters_);
     const std::string stats = fmt::format("fit {:.6f}  change {:.1e}  {:.3f} s/iter  ETA {}", it.fit, it.change,
                                           per_iter, human_seconds(eta));
     // The bar takes what the terminal has left after the counter and the numbers.
@@ -85,11 +92,13 @@ bool progress_display::operator()(const cp_iteration& it) {
     std::fprintf(stderr, "\r%s\x1b[K", line.c_str());
     std::fflush(stderr);
     drawn_ = true;
-    return !interrupt_requested();
 }
 
 void progress_display::finish(const cp_result& r, double tol) {
-    if (drawn_) std::fputc('\n', stderr);
+    if (drawn_) {
+        if (drawn_at_ != elapsed_) draw_bar(last_);  // the final state, if throttling skipped it
+        std::fputc('\n', stderr);
+    }
     drawn_ = false;
     if (quiet_) return;
     if (r.interrupted)

@@ -33,11 +33,15 @@ public:
     void finish(const cp_result& r, double tol);
 
 private:
+    void draw_bar(const cp_iteration& it);
+
     int max_iters_;
     bool bar_;
     bool quiet_;
     bool drawn_ = false;
     double elapsed_ = 0;
+    double drawn_at_ = -1;  ///< elapsed_ at the last redraw: the bar is redrawn at most 10 times a second
+    cp_iteration last_{};
     int width_ = 80;
 };
 
