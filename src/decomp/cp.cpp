@@ -219,12 +219,13 @@ cp_result iterate(method meth, const Tensor& X, double norm_x_sq, std::vector<ba
                 w = normalize_columns(A[n], iter == 1);
             } else {
                 hals_update(A[n], M, V);
-                if (n + 1 < N) {  // move the column scale into the next factor; the model is unchanged
+                if (n + 1 < N) {
+                    // Move the column scale into the next factor; the model is unchanged. Its
+                    // Gram goes stale, but nothing reads it before mode n+1 recomputes it.
                     const std::vector<double> s = normalize_columns(A[n], true);
                     for (index_t i = 0; i < A[n + 1].rows(); ++i)
                         for (index_t r = 0; r < R; ++r)
                             A[n + 1](i, r) = static_cast<T>(A[n + 1](i, r) * s[r]);
-                    G[n + 1] = gram(A[n + 1]);
                 }
             }
             G[n] = gram(A[n]);
