@@ -118,7 +118,7 @@ std::vector<basic_matrix<T>> initial_factors(method m, const cp_options& opts, c
     return F;
 }
 
-/// Hadamard product of the Gram matrices of every mode except `skip` (-1: all modes).
+/// Hadamard product of the Gram matrices of every mode except `skip`.
 template <class T>
 basic_matrix<T> gram_product(const std::vector<basic_matrix<T>>& G, int skip) {
     basic_matrix<T> V;
@@ -130,9 +130,9 @@ basic_matrix<T> gram_product(const std::vector<basic_matrix<T>>& G, int skip) {
     return V;
 }
 
-/// Scales the columns of A to unit 2-norm (first=true) or by max(1, max |a|) (Tensor Toolbox's
+/// Scales the columns of A to unit 2-norm (two_norm) or by max(1, max |a|) (Tensor Toolbox's
 /// choice after the first iteration, which keeps weights from drifting); returns the scales.
-/// An all-zero column keeps scale 0 and stays zero.
+/// Under the 2-norm an all-zero column keeps scale 0 and stays zero.
 template <class T>
 std::vector<double> normalize_columns(basic_matrix<T>& A, bool two_norm) {
     const index_t R = A.cols();
