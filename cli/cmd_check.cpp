@@ -17,7 +17,7 @@ struct check_args {
     std::size_t max_problems = 100;
 };
 
-std::string count_text(std::size_t n, const char* one, const char* many) { return fmt::format("{} {}", n, n == 1 ? one : many); }
+std::string plural_text(std::size_t n, const char* one, const char* many) { return fmt::format("{} {}", n, n == 1 ? one : many); }
 
 }  // namespace
 
@@ -66,9 +66,9 @@ command add_check_command(CLI::App& parent) {
                 }
                 const std::string shape = rep.shape.empty() ? "shape unknown" : shape_text(rep.shape);
                 std::printf("%s: %s, %s, %s read: %s, %s%s; %s\n", a->input.c_str(), rep.format.c_str(),
-                            shape.c_str(), count_text(static_cast<std::size_t>(rep.entries), "entry", "entries").c_str(),
-                            count_text(rep.errors.size(), "error", "errors").c_str(),
-                            count_text(rep.warnings.size(), "warning", "warnings").c_str(),
+                            shape.c_str(), (count_text(static_cast<double>(rep.entries)) + (rep.entries == 1 ? " entry" : " entries")).c_str(),
+                            plural_text(rep.errors.size(), "error", "errors").c_str(),
+                            plural_text(rep.warnings.size(), "warning", "warnings").c_str(),
                             rep.truncated ? " (more not shown: raise --max-problems)" : "",
                             rep.errors.empty() ? "usable" : "not usable");
                 return rep.errors.empty() ? exit_ok : exit_failure;

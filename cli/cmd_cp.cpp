@@ -119,7 +119,7 @@ command add_cp_command(CLI::App& parent) {
                 const auto summary = input_summary(in);
                 std::fprintf(stderr, "%s: %s %s tensor %s, %s nonzeros, read in %s\n", in.path.c_str(),
                              in.format.c_str(), in.sparse() ? "sparse" : "dense", shape_text(in.shape()).c_str(),
-                             fmt::format("{}", summary["nnz"].get<index_t>()).c_str(),
+                             count_text(static_cast<double>(summary["nnz"].get<index_t>())).c_str(),
                              human_seconds(in.read_seconds).c_str());
 
                 install_interrupt_handler();

@@ -62,7 +62,8 @@ void print_text(const json& j) {
     row("order", std::to_string(j["order"].get<int>()));
     row("dimensions", shape_text(j["shape"].get<shape_t>()));
     const double entries = j["entries"].get<double>();
-    row("nonzeros", fmt::format("{} of {}", j["nnz"].get<index_t>(), g(entries)));
+    row("nonzeros", fmt::format("{} of {}", count_text(static_cast<double>(j["nnz"].get<index_t>())),
+                                count_text(entries)));
     row("density", fmt::format("{:.4g} ({:.4g}%)", j["density"].get<double>(), 100 * j["density"].get<double>()));
     row("norm", fmt::format("{:.6g} (Frobenius)", j["norm"].get<double>()));
     if (j["min"].is_null())
@@ -83,7 +84,8 @@ void print_text(const json& j) {
             const auto n = s["nonempty"].get<index_t>();
             const auto d = s["size"].get<index_t>();
             row(fmt::format("slices mode {}", s["mode"].get<int>()).c_str(),
-                fmt::format("{} of {} nonempty ({:.1f}%)", n, d, d ? 100.0 * n / d : 0.0));
+                fmt::format("{} of {} nonempty ({:.1f}%)", count_text(static_cast<double>(n)),
+                            count_text(static_cast<double>(d)), d ? 100.0 * n / d : 0.0));
         }
     }
     row("read in", human_seconds(j["read_seconds"].get<double>()));

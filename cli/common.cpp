@@ -146,6 +146,13 @@ std::string shape_text(const shape_t& s) {
     return out;
 }
 
+std::string count_text(double n) {
+    if (!(std::fabs(n) < 1e18)) return fmt::format("{:.3g}", n);
+    std::string digits = std::to_string(std::llround(std::fabs(n)));
+    for (int pos = static_cast<int>(digits.size()) - 3; pos > 0; pos -= 3) digits.insert(static_cast<std::size_t>(pos), ",");
+    return (n < 0 ? "-" : "") + digits;
+}
+
 int effective_threads(int requested) { return requested > 0 ? requested : omp_get_max_threads(); }
 
 }  // namespace facto::cli

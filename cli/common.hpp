@@ -72,6 +72,7 @@ std::string human_bytes(double bytes);      ///< "1.5 MiB"
 std::string human_seconds(double seconds);  ///< "850 ms", "12.3 s", "4 min 05 s"
 std::string iso_date_utc();                 ///< "2026-11-24T05:04:36Z"
 std::string shape_text(const shape_t& s);   ///< "1797 x 8 x 8"
+std::string count_text(double n);           ///< "76,879,419"; "1.2e+21" past 1e18
 
 /// Number of OpenMP threads a run with --threads K (0: the default) will use.
 int effective_threads(int requested);

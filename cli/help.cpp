@@ -139,7 +139,8 @@ std::string formats_section() {
 std::string exit_status_section(bool with_interrupt) {
     std::string s =
         " 0    success\n"
-        " 1    failure: unreadable or malformed input (the message gives file:line), a failed write\n"
+        " 1    failure: unreadable or malformed input (the message gives FILE:LINE),\n"
+        "      a failed write\n"
         " 2    bad command line: unknown option, missing or invalid argument\n";
     if (with_interrupt)
         s += " 130  interrupted by Ctrl-C: the model of the last completed iteration and\n"
