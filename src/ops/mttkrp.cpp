@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "facto/ops/linalg.hpp"
+#include "ops/clones.hpp"
+#include "ops/skinny_gemm.hpp"
 
 namespace facto {
 
@@ -67,6 +69,15 @@ void gemm_rm(bool ta, index_t m, index_t n, index_t k, const float* A, index_t l
                 B, static_cast<blasint>(std::max<index_t>(n, 1)), 0.0f, C, static_cast<blasint>(std::max<index_t>(n, 1)));
 }
 
+// C (m x R) = A * B or A^T * B (A huge, B thin): the register-tiled kernel, or BLAS for wide R.
+template <class T>
+void thin_gemm(bool ta, index_t m, index_t R, index_t k, const T* A, index_t lda, const T* B, T* C) {
+    if (R <= detail::skinny_max_cols<T>)
+        detail::skinny_gemm(ta, m, R, k, A, lda, B, C);
+    else
+        gemm_rm(ta, m, R, k, A, lda, B, C);
+}
+
 // Khatri-Rao product of factors [b, e), a non-empty range.
 template <class T>
 basic_matrix<T> partial_kr(std::span<const basic_matrix<T>> factors, int b, int e) {
@@ -118,22 +129,22 @@ void dense_mttkrp(basic_tensor_view<const T> X, std::span<const basic_matrix<T>>
         // T = X viewed as (L*J) x Rgt, times KR(right) (Rgt x R); then fold the left modes.
         const basic_matrix<T> Kr = partial_kr(factors, n + 1, N);
         if (L == 1) {
-            gemm_rm(false, J, R, Rgt, X.data(), Rgt, Kr.data(), out.data());
+            thin_gemm(false, J, R, Rgt, X.data(), Rgt, Kr.data(), out.data());
             return;
         }
         std::vector<T> P(static_cast<std::size_t>(L * J * R));
-        gemm_rm(false, L * J, R, Rgt, X.data(), Rgt, Kr.data(), P.data());
+        thin_gemm(false, L * J, R, Rgt, X.data(), Rgt, Kr.data(), P.data());
         const basic_matrix<T> Kl = partial_kr(factors, 0, n);
         combine(P.data(), L, J, 1, Kl.data(), J, R, out.data());
     } else {
         // Q = (X viewed as L x (J*Rgt))^T times KR(left) (L x R); then fold the right modes.
         const basic_matrix<T> Kl = partial_kr(factors, 0, n);
         if (Rgt == 1) {
-            gemm_rm(true, J, R, L, X.data(), J, Kl.data(), out.data());
+            thin_gemm(true, J, R, L, X.data(), J, Kl.data(), out.data());
             return;
         }
         std::vector<T> Q(static_cast<std::size_t>(J * Rgt * R));
-        gemm_rm(true, J * Rgt, R, L, X.data(), J * Rgt, Kl.data(), Q.data());
+        thin_gemm(true, J * Rgt, R, L, X.data(), J * Rgt, Kl.data(), Q.data());
         const basic_matrix<T> Kr = partial_kr(factors, n + 1, N);
         combine(Q.data(), Rgt, 1, Rgt, Kr.data(), J, R, out.data());
     }
@@ -143,197 +154,235 @@ void dense_mttkrp(basic_tensor_view<const T> X, std::span<const basic_matrix<T>>
 // Sparse (CSF)
 
 template <class T>
-inline void axpy(T* __restrict y, T a, const T* __restrict x, index_t R) {
+FACTO_INLINE void axpy(T* __restrict y, T a, const T* __restrict x, index_t R) {
 #pragma omp simd
     for (index_t r = 0; r < R; ++r) y[r] += a * x[r];
 }
 template <class T>
-inline void fma_rows(T* __restrict y, const T* __restrict a, const T* __restrict b, index_t R) {
+FACTO_INLINE void fma_rows(T* __restrict y, const T* __restrict a, const T* __restrict b, index_t R) {
 #pragma omp simd
     for (index_t r = 0; r < R; ++r) y[r] += a[r] * b[r];
 }
 template <class T>
-inline void mul_rows(T* __restrict y, const T* __restrict a, const T* __restrict b, index_t R) {
+FACTO_INLINE void mul_rows(T* __restrict y, const T* __restrict a, const T* __restrict b, index_t R) {
 #pragma omp simd
     for (index_t r = 0; r < R; ++r) y[r] = a[r] * b[r];
 }
 template <class T>
-inline void zero_row(T* __restrict y, index_t R) {
+FACTO_INLINE void zero_row(T* __restrict y, index_t R) {
 #pragma omp simd
     for (index_t r = 0; r < R; ++r) y[r] = T(0);
 }
 
-// One CSF with the factor of each level: the walks below read rows A[l] + id * R.
+// One CSF with the factor of each level, as raw arrays: level l's rows are A[l] + id * R.
 template <class T>
-struct csf_walk {
-    const basic_csf_tensor<T>& X;
-    std::vector<const T*> A;  // factor data per level
-    index_t R;
-    int N;
+struct csf_ctx {
+    std::vector<const index_t*> ptr, ids;
+    std::vector<const T*> A;
+    const T* val = nullptr;
+    index_t R = 0;
+    int N = 0;
 
-    csf_walk(const basic_csf_tensor<T>& csf, std::span<const basic_matrix<T>> factors, index_t rank)
-        : X(csf), R(rank), N(csf.order()) {
-        for (int l = 0; l < N; ++l) A.push_back(factors[static_cast<std::size_t>(csf.mode_order[static_cast<std::size_t>(l)])].data());
-    }
-    const index_t* ptr(int l) const { return X.ptr[static_cast<std::size_t>(l)].data(); }
-    const index_t* ids(int l) const { return X.ids[static_cast<std::size_t>(l)].data(); }
-
-    // acc += value of node f at level l (1 <= l): for a leaf, val * A_leaf(id); for an inner
-    // node, A_l(id) .* (sum of the children's values). buf holds one scratch row per level.
-    void add_node(int l, index_t f, T* acc, T* buf) const {
-        const index_t* id = ids(l);
-        if (l == N - 1) {
-            axpy(acc, X.values[static_cast<std::size_t>(f)], A[static_cast<std::size_t>(l)] + id[f] * R, R);
-            return;
-        }
-        T* t = buf + l * R;
-        zero_row(t, R);
-        const index_t* p = ptr(l);
-        if (l == N - 2) {  // the fiber: leaves directly
-            const index_t* leaf = ids(N - 1);
-            const T* val = X.values.data();
-            const T* C = A[static_cast<std::size_t>(N - 1)];
-            for (index_t k = p[f]; k < p[f + 1]; ++k) axpy(t, val[k], C + leaf[k] * R, R);
-        } else {
-            for (index_t c = p[f]; c < p[f + 1]; ++c) add_node(l + 1, c, t, buf);
-        }
-        fma_rows(acc, A[static_cast<std::size_t>(l)] + id[f] * R, t, R);
-    }
-
-    // Output mode at the root: out(id_root, :) = sum of the children's values. Root ids are
-    // distinct, so each output row is written by one thread: race-free and deterministic.
-    void root(T* out) const {
-        const index_t nroot = X.nodes(0);
-        const index_t* rid = ids(0);
-        if (N == 1) {  // the Khatri-Rao product of no factors is a row of ones
-            for (index_t i = 0; i < nroot; ++i)
-                for (index_t r = 0; r < R; ++r) out[rid[i] * R + r] = X.values[static_cast<std::size_t>(i)];
-            return;
-        }
-        const index_t* p0 = ptr(0);
-        if (N == 3) {
-            const index_t* p1 = ptr(1);
-            const index_t* fid = ids(1);
-            const index_t* kid = ids(2);
-            const T* val = X.values.data();
-            const T* B = A[1];
-            const T* C = A[2];
-#pragma omp parallel
-            {
-                std::vector<T> tbuf(static_cast<std::size_t>(R));
-                T* t = tbuf.data();
-#pragma omp for schedule(dynamic, 16)
-                for (index_t i = 0; i < nroot; ++i) {
-                    T* o = out + rid[i] * R;
-                    for (index_t f = p0[i]; f < p0[i + 1]; ++f) {
-                        const index_t kb = p1[f], ke = p1[f + 1];
-                        if (ke - kb == 1) {  // a fiber of one nonzero: skip the scratch row
-                            const T v = val[kb];
-                            const T* b = B + fid[f] * R;
-                            const T* c = C + kid[kb] * R;
-#pragma omp simd
-                            for (index_t r = 0; r < R; ++r) o[r] += v * b[r] * c[r];
-                            continue;
-                        }
-                        zero_row(t, R);
-                        for (index_t k = kb; k < ke; ++k) axpy(t, val[k], C + kid[k] * R, R);
-                        fma_rows(o, B + fid[f] * R, t, R);
-                    }
-                }
-            }
-            return;
-        }
-#pragma omp parallel
-        {
-            std::vector<T> buf(static_cast<std::size_t>(N * R));
-#pragma omp for schedule(dynamic, 16)
-            for (index_t i = 0; i < nroot; ++i) {
-                T* o = out + rid[i] * R;
-                for (index_t f = p0[i]; f < p0[i + 1]; ++f) add_node(1, f, o, buf.data());
-            }
-        }
-    }
-
-    // Output mode at level d > 0: walk down from each root multiplying factor rows (prefix
-    // products pre[l]); at level d add pre[d-1] .* (subtree value without A_d) to row id.
-    void below(int l, index_t f, int d, T* priv, T* pre, T* buf) const {
-        const index_t* id = ids(l);
-        if (l == d) {
-            T* o = priv + id[f] * R;
-            const T* up = pre + (d - 1) * R;
-            if (d == N - 1) {
-                axpy(o, X.values[static_cast<std::size_t>(f)], up, R);
-                return;
-            }
-            T* t = buf + d * R;
-            zero_row(t, R);
-            const index_t* p = ptr(d);
-            for (index_t c = p[f]; c < p[f + 1]; ++c) add_node(d + 1, c, t, buf);
-            fma_rows(o, up, t, R);
-            return;
-        }
-        mul_rows(pre + l * R, pre + (l - 1) * R, A[static_cast<std::size_t>(l)] + id[f] * R, R);
-        const index_t* p = ptr(l);
-        for (index_t c = p[f]; c < p[f + 1]; ++c) below(l + 1, c, d, priv, pre, buf);
-    }
-
-    // Output mode at level d > 0: rows are shared between root slices, so each thread adds into
-    // its own copy of the output, over a fixed set of slices (contiguous chunks balanced by
-    // nonzeros, dealt round-robin); the copies are summed in thread order. Deterministic for a
-    // fixed thread count.
-    void nonroot(int d, index_t rows, T* out) const {
-        const index_t nroot = X.nodes(0);
-        const int nt = omp_get_max_threads();
-        // Chunk boundaries over root slices, about nnz / (8 * threads) nonzeros each.
-        std::vector<index_t> leaf_start(static_cast<std::size_t>(nroot) + 1);
-        {
-            // First leaf under each root: follow the first-child pointers down.
-            for (index_t i = 0; i <= nroot; ++i) {
-                index_t f = i;
-                for (int l = 0; l < N - 1; ++l) f = ptr(l)[f];
-                leaf_start[static_cast<std::size_t>(i)] = f;
-            }
-        }
-        const index_t nnz = X.nnz();
-        const index_t nchunks = std::max<index_t>(1, std::min<index_t>(nroot, 8 * nt));
-        std::vector<index_t> bound(static_cast<std::size_t>(nchunks) + 1, nroot);
-        bound[0] = 0;
-        for (index_t c = 1; c < nchunks; ++c) {
-            const index_t target = nnz * c / nchunks;
-            bound[static_cast<std::size_t>(c)] = static_cast<index_t>(
-                std::lower_bound(leaf_start.begin(), leaf_start.end(), target) - leaf_start.begin());
-            bound[static_cast<std::size_t>(c)] = std::max(bound[static_cast<std::size_t>(c)], bound[static_cast<std::size_t>(c - 1)]);
-        }
-        std::vector<T> copies(static_cast<std::size_t>(std::max(nt - 1, 0)) * static_cast<std::size_t>(rows * R));
-        std::fill(out, out + rows * R, T(0));
-#pragma omp parallel num_threads(nt)
-        {
-            const int tid = omp_get_thread_num();
-            T* priv = tid == 0 ? out : copies.data() + static_cast<std::size_t>(tid - 1) * static_cast<std::size_t>(rows * R);
-            std::vector<T> pre(static_cast<std::size_t>(N * R)), buf(static_cast<std::size_t>(N * R));
-            const index_t* rid = ids(0);
-            const T* A0 = A[0];
-#pragma omp for schedule(static, 1)
-            for (index_t c = 0; c < nchunks; ++c) {
-                for (index_t i = bound[static_cast<std::size_t>(c)]; i < bound[static_cast<std::size_t>(c + 1)]; ++i) {
-                    std::copy(A0 + rid[i] * R, A0 + rid[i] * R + R, pre.data());
-                    const index_t* p = ptr(0);
-                    for (index_t f = p[i]; f < p[i + 1]; ++f) below(1, f, d, priv, pre.data(), buf.data());
-                }
-            }
-            // Sum the copies into out, row blocks split across threads, thread order fixed.
-#pragma omp for schedule(static)
-            for (index_t row = 0; row < rows; ++row) {
-                T* o = out + row * R;
-                for (int t = 1; t < nt; ++t) {
-                    const T* cp = copies.data() + static_cast<std::size_t>(t - 1) * static_cast<std::size_t>(rows * R) + row * R;
-#pragma omp simd
-                    for (index_t r = 0; r < R; ++r) o[r] += cp[r];
-                }
-            }
+    csf_ctx(const basic_csf_tensor<T>& X, std::span<const basic_matrix<T>> factors, index_t rank)
+        : val(X.values.data()), R(rank), N(X.order()) {
+        for (int l = 0; l < N; ++l) {
+            if (l + 1 < N) ptr.push_back(X.ptr[static_cast<std::size_t>(l)].data());
+            ids.push_back(X.ids[static_cast<std::size_t>(l)].data());
+            A.push_back(factors[static_cast<std::size_t>(X.mode_order[static_cast<std::size_t>(l)])].data());
         }
     }
 };
+
+// acc += value of node f at level l >= 1: for a leaf, val * A_leaf(id); for an inner node,
+// A_l(id) .* (sum of the children's values). buf holds one scratch row per level.
+template <class T>
+FACTO_CLONES void add_node(const csf_ctx<T>& c, int l, index_t f, T* acc, T* buf) {
+    const index_t R = c.R;
+    const int N = c.N;
+    const index_t* id = c.ids[static_cast<std::size_t>(l)];
+    if (l == N - 1) {
+        axpy(acc, c.val[f], c.A[static_cast<std::size_t>(l)] + id[f] * R, R);
+        return;
+    }
+    T* t = buf + l * R;
+    zero_row(t, R);
+    const index_t* p = c.ptr[static_cast<std::size_t>(l)];
+    if (l == N - 2) {  // a fiber: leaves directly
+        const index_t* leaf = c.ids[static_cast<std::size_t>(N - 1)];
+        const T* C = c.A[static_cast<std::size_t>(N - 1)];
+        for (index_t k = p[f]; k < p[f + 1]; ++k) axpy(t, c.val[k], C + leaf[k] * R, R);
+    } else {
+        for (index_t ch = p[f]; ch < p[f + 1]; ++ch) add_node(c, l + 1, ch, t, buf);
+    }
+    fma_rows(acc, c.A[static_cast<std::size_t>(l)] + id[f] * R, t, R);
+}
+
+// Output mode at the root, root slices [ib, ie): out(id_i, :) = sum of the children's values.
+template <class T>
+FACTO_CLONES void root_slices(const csf_ctx<T>& c, T* out, index_t ib, index_t ie, T* buf) {
+    const index_t R = c.R;
+    const index_t* rid = c.ids[0];
+    if (c.N == 1) {  // the Khatri-Rao product of no factors is a row of ones
+        for (index_t i = ib; i < ie; ++i)
+            for (index_t r = 0; r < R; ++r) out[rid[i] * R + r] = c.val[i];
+        return;
+    }
+    const index_t* p0 = c.ptr[0];
+    if (c.N == 3) {  // root i -> fiber j -> leaf k, without recursion
+        const index_t *p1 = c.ptr[1], *fid = c.ids[1], *kid = c.ids[2];
+        const T *B = c.A[1], *C = c.A[2], *val = c.val;
+        T* t = buf;
+        for (index_t i = ib; i < ie; ++i) {
+            T* o = out + rid[i] * R;
+            for (index_t f = p0[i]; f < p0[i + 1]; ++f) {
+                const index_t kb = p1[f], ke = p1[f + 1];
+                const T* b = B + fid[f] * R;
+                if (ke - kb == 1) {  // a fiber of one nonzero: no scratch row
+                    const T v = val[kb];
+                    const T* x = C + kid[kb] * R;
+#pragma omp simd
+                    for (index_t r = 0; r < R; ++r) o[r] += v * b[r] * x[r];
+                    continue;
+                }
+                zero_row(t, R);
+                for (index_t k = kb; k < ke; ++k) axpy(t, val[k], C + kid[k] * R, R);
+                fma_rows(o, b, t, R);
+            }
+        }
+        return;
+    }
+    for (index_t i = ib; i < ie; ++i) {
+        T* o = out + rid[i] * R;
+        for (index_t f = p0[i]; f < p0[i + 1]; ++f) add_node(c, 1, f, o, buf);
+    }
+}
+
+// Output mode at level d > 0, below node f of level l: pre + (l-1)*R holds the product of the
+// factor rows on the path from the root; at level d, out(id, :) += that .* (subtree value).
+template <class T>
+FACTO_CLONES void below(const csf_ctx<T>& c, int l, index_t f, int d, T* out, T* pre, T* buf) {
+    const index_t R = c.R;
+    const index_t* id = c.ids[static_cast<std::size_t>(l)];
+    if (l == d) {
+        T* o = out + id[f] * R;
+        const T* up = pre + (d - 1) * R;
+        if (d == c.N - 1) {
+            axpy(o, c.val[f], up, R);
+            return;
+        }
+        T* t = buf + d * R;
+        zero_row(t, R);
+        const index_t* p = c.ptr[static_cast<std::size_t>(d)];
+        for (index_t ch = p[f]; ch < p[f + 1]; ++ch) add_node(c, d + 1, ch, t, buf);
+        fma_rows(o, up, t, R);
+        return;
+    }
+    mul_rows(pre + l * R, pre + (l - 1) * R, c.A[static_cast<std::size_t>(l)] + id[f] * R, R);
+    const index_t* p = c.ptr[static_cast<std::size_t>(l)];
+    for (index_t ch = p[f]; ch < p[f + 1]; ++ch) below(c, l + 1, ch, d, out, pre, buf);
+}
+
+// Output mode at level d > 0, root slices [ib, ie), adding into `out` (a thread's copy).
+template <class T>
+FACTO_CLONES void nonroot_slices(const csf_ctx<T>& c, int d, T* out, index_t ib, index_t ie, T* pre, T* buf) {
+    const index_t R = c.R;
+    const index_t *rid = c.ids[0], *p0 = c.ptr[0];
+    const T* A0 = c.A[0];
+    if (c.N == 3) {
+        const index_t *p1 = c.ptr[1], *fid = c.ids[1], *kid = c.ids[2];
+        const T *B = c.A[1], *C = c.A[2], *val = c.val;
+        for (index_t i = ib; i < ie; ++i) {
+            const T* a = A0 + rid[i] * R;
+            for (index_t f = p0[i]; f < p0[i + 1]; ++f) {
+                const index_t kb = p1[f], ke = p1[f + 1];
+                if (d == 1) {  // internal: out(j) += a .* sum_k val * C(k)
+                    T* o = out + fid[f] * R;
+                    if (ke - kb == 1) {
+                        const T v = val[kb];
+                        const T* x = C + kid[kb] * R;
+#pragma omp simd
+                        for (index_t r = 0; r < R; ++r) o[r] += v * a[r] * x[r];
+                        continue;
+                    }
+                    zero_row(buf, R);
+                    for (index_t k = kb; k < ke; ++k) axpy(buf, val[k], C + kid[k] * R, R);
+                    fma_rows(o, a, buf, R);
+                } else {  // leaf: out(k) += val * (a .* B(j))
+                    mul_rows(pre, a, B + fid[f] * R, R);
+                    for (index_t k = kb; k < ke; ++k) axpy(out + kid[k] * R, val[k], pre, R);
+                }
+            }
+        }
+        return;
+    }
+    for (index_t i = ib; i < ie; ++i) {
+        std::copy(A0 + rid[i] * R, A0 + rid[i] * R + R, pre);
+        for (index_t f = p0[i]; f < p0[i + 1]; ++f) below(c, 1, f, d, out, pre, buf);
+    }
+}
+
+// Root mode: root ids are distinct, so each output row is written by one thread; slices are
+// dealt dynamically in chunks. Race-free, and each row's sum order is fixed: deterministic.
+template <class T>
+void mttkrp_root(const csf_ctx<T>& c, index_t nroot, T* out) {
+    constexpr index_t chunk = 16;
+    const index_t nchunks = (nroot + chunk - 1) / chunk;
+#pragma omp parallel
+    {
+        std::vector<T> buf(static_cast<std::size_t>(c.N * c.R));
+#pragma omp for schedule(dynamic, 1)
+        for (index_t ch = 0; ch < nchunks; ++ch)
+            root_slices(c, out, ch * chunk, std::min(nroot, (ch + 1) * chunk), buf.data());
+    }
+}
+
+// Mode at level d > 0: rows are shared between root slices, so each thread adds into its own
+// copy of the output (thread 0 into `out`), over a fixed set of slices: contiguous chunks
+// balanced by nonzeros, dealt round-robin (static schedule). The copies are then summed in
+// thread order. Deterministic for a fixed thread count.
+template <class T>
+void mttkrp_nonroot(const csf_ctx<T>& c, const basic_csf_tensor<T>& X, int d, index_t rows, T* out) {
+    const index_t nroot = X.nodes(0), R = c.R, nnz = X.nnz();
+    const int nt = omp_get_max_threads();
+    // First leaf under each root slice (and nnz at the end), following first children down.
+    std::vector<index_t> leaf_start(static_cast<std::size_t>(nroot) + 1);
+    for (index_t i = 0; i <= nroot; ++i) {
+        index_t f = i;
+        for (int l = 0; l < c.N - 1; ++l) f = c.ptr[static_cast<std::size_t>(l)][f];
+        leaf_start[static_cast<std::size_t>(i)] = f;
+    }
+    const index_t nchunks = std::max<index_t>(1, std::min<index_t>(nroot, 16 * static_cast<index_t>(nt)));
+    std::vector<index_t> bound(static_cast<std::size_t>(nchunks) + 1, nroot);
+    bound[0] = 0;
+    for (index_t ch = 1; ch < nchunks; ++ch) {
+        const auto it = std::lower_bound(leaf_start.begin(), leaf_start.end(), nnz * ch / nchunks);
+        bound[static_cast<std::size_t>(ch)] =
+            std::max(static_cast<index_t>(it - leaf_start.begin()), bound[static_cast<std::size_t>(ch - 1)]);
+    }
+    const std::size_t size = static_cast<std::size_t>(rows * R);
+    std::vector<T> copies(static_cast<std::size_t>(std::max(nt - 1, 0)) * size);
+#pragma omp parallel num_threads(nt)
+    {
+        const int tid = omp_get_thread_num();
+        T* priv = tid == 0 ? out : copies.data() + static_cast<std::size_t>(tid - 1) * size;
+        std::vector<T> pre(static_cast<std::size_t>(c.N * R)), buf(static_cast<std::size_t>(c.N * R));
+#pragma omp for schedule(static, 1)
+        for (index_t ch = 0; ch < nchunks; ++ch)
+            nonroot_slices(c, d, priv, bound[static_cast<std::size_t>(ch)], bound[static_cast<std::size_t>(ch + 1)],
+                           pre.data(), buf.data());
+        // Implicit barrier above; now sum the copies, rows split across threads.
+        const int team = omp_get_num_threads();
+#pragma omp for schedule(static)
+        for (index_t row = 0; row < rows; ++row) {
+            T* o = out + row * R;
+            for (int t = 1; t < team; ++t) {
+                const T* cp = copies.data() + static_cast<std::size_t>(t - 1) * size + static_cast<std::size_t>(row * R);
+#pragma omp simd
+                for (index_t r = 0; r < R; ++r) o[r] += cp[r];
+            }
+        }
+    }
+}
 
 }  // namespace
 
@@ -359,12 +408,12 @@ void mttkrp(const basic_csf_set<T>& X, std::span<const basic_matrix<T>> factors,
     const index_t rows = X.shape[static_cast<std::size_t>(mode)];
     out.resize(rows, R);  // zeros
     if (R == 0 || csf.nnz() == 0) return;
-    const csf_walk<T> walk(csf, factors, R);
+    const csf_ctx<T> ctx(csf, factors, R);
     const int d = static_cast<int>(std::find(csf.mode_order.begin(), csf.mode_order.end(), mode) - csf.mode_order.begin());
     if (d == 0)
-        walk.root(out.data());
+        mttkrp_root(ctx, csf.nodes(0), out.data());
     else
-        walk.nonroot(d, rows, out.data());
+        mttkrp_nonroot(ctx, csf, d, rows, out.data());
 }
 
 template <class T>

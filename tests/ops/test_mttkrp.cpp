@@ -90,7 +90,8 @@ TYPED_TEST_SUITE(Mttkrp, Types);
 const std::vector<shape_t> dense_shapes = {{5},          {5, 7},       {1, 6},          {6, 1},
                                            {3, 1, 4},    {7, 5, 3},    {9, 4, 2},       {2, 4, 9},
                                            {3, 0, 4},    {2, 3, 4, 5}, {5, 3, 2, 2},    {3, 1, 2, 1, 4},
-                                           {4, 3, 2, 3, 2}};
+                                           {4, 3, 2, 3, 2}, {3, 700},    {700, 5},       {600, 37},
+                                           {20, 30, 41}};
 const std::vector<shape_t> sparse_shapes = {{7},          {5, 7},          {1, 6},         {3, 1, 4},
                                             {17, 13, 11}, {9, 4, 2},       {2, 3, 4, 5},   {6, 5, 7, 3},
                                             {3, 1, 2, 1, 4}, {4, 6, 3, 5, 2}};
@@ -119,7 +120,7 @@ TYPED_TEST(Mttkrp, ReferenceMatchesUnfoldTimesKhatriRao) {
 TYPED_TEST(Mttkrp, DenseMatchesReference) {
     using T = TypeParam;
     for (const auto& s : dense_shapes)
-        for (index_t R : {1, 3, 17}) {
+        for (index_t R : {1, 3, 9, 17, 40, 70}) {
             const auto X = random_dense<T>(s, 3);
             basic_tensor<T> Xa = X;
             for (auto& v : Xa.values()) v = std::abs(v);

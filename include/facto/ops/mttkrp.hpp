@@ -1,6 +1,7 @@
 // facto/ops/mttkrp.hpp: matricized tensor times Khatri-Rao product, dense and sparse (CSF).
 #pragma once
 #include <span>
+#include <type_traits>
 
 #include "facto/core/kruskal.hpp"
 #include "facto/core/matrix.hpp"
@@ -21,6 +22,13 @@ void mttkrp(basic_tensor_view<const T> X, std::span<const basic_matrix<T>> facto
 template <class T>
 void mttkrp(const basic_csf_set<T>& X, std::span<const basic_matrix<T>> factors, int mode,
             basic_matrix<T>& out);
+
+/// The same, for a view of non-const data (what view() gives on a non-const tensor).
+template <class T>
+    requires(!std::is_const_v<T>)
+void mttkrp(basic_tensor_view<T> X, std::span<const basic_matrix<T>> factors, int mode, basic_matrix<T>& out) {
+    mttkrp(basic_tensor_view<const T>(X), factors, mode, out);
+}
 
 /// The naive loop-nest reference (every entry, every column): the oracle of the tests.
 template <class T>
