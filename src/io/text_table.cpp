@@ -67,7 +67,7 @@ void parse_chunk(const char* begin, const char* end, const table_spec& spec, ind
         p = skip_blanks(p, end);
         if (p == end) break;
         if (*p == '\n') { ++p; continue; }
-        if (*p == comment) {
+        if (comment != 0 && *p == comment) {
             const void* nl = std::memchr(p, '\n', static_cast<std::size_t>(end - p));
             p = nl ? static_cast<const char*>(nl) + 1 : end;
             continue;
