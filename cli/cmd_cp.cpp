@@ -114,6 +114,7 @@ command add_cp_command(CLI::App& parent) {
                     throw usage_error("--rank: required (or give --init FILE.npz to take the rank from it)");
                 a->cp.progress = parse_progress_mode(a->progress);
                 checked_format(a->input, a->read, "INPUT");
+                prepare_out_dir(a->out);
 
                 const loaded_input in = load_input(a->input, a->read);
                 const auto summary = input_summary(in);

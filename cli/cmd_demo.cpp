@@ -321,6 +321,7 @@ command add_demo_command(CLI::App& parent) {
                 const auto t0 = std::chrono::steady_clock::now();
                 a->cp.progress = parse_progress_mode(a->progress);
                 const std::string path = find_digits(a->data);
+                prepare_out_dir(a->out);
 
                 loaded_input in;
                 in.path = path;

@@ -154,10 +154,16 @@ cp_run run_cp(const loaded_input& in, cp_settings& s) {
     return run;
 }
 
-std::vector<std::string> write_model(const std::string& dir, const kruskal_tensor& model) {
+void prepare_out_dir(const std::string& dir) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec) throw io_error(fmt::format("--out: cannot create folder '{}': {}", dir, ec.message()));
+    if (!std::filesystem::is_directory(dir, ec))
+        throw io_error(fmt::format("--out: '{}' exists and is not a folder", dir));
+}
+
+std::vector<std::string> write_model(const std::string& dir, const kruskal_tensor& model) {
+    prepare_out_dir(dir);
     std::vector<std::string> files;
     for (int n = 0; n < model.order(); ++n) {
         files.push_back(fmt::format("factor_{}.npy", n));

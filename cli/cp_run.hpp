@@ -44,6 +44,10 @@ struct cp_run {
 /// Runs cp_als or cp_hals on the input with a progress display that stops on Ctrl-C.
 cp_run run_cp(const loaded_input& in, cp_settings& s);
 
+/// Creates the output folder (and its parents) if needed, before any work, so that a bad --out
+/// fails at once rather than after the run; throws facto::io_error naming the folder.
+void prepare_out_dir(const std::string& dir);
+
 /// Writes factor_0.npy ... factor_{N-1}.npy and weights.npy into dir (created if needed),
 /// each atomically; returns the file names written.
 std::vector<std::string> write_model(const std::string& dir, const kruskal_tensor& model);

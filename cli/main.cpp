@@ -49,12 +49,33 @@ manual root_manual() {
     return m;
 }
 
+constexpr const char* command_list = "cp, info, check, convert or demo";
+
 /// Prints a command-line error the way every facto error reads, with where to find help.
 int usage_failure(const CLI::App& app, const std::string& message) {
     std::string help_for = "facto";
     for (const CLI::App* sub : app.get_subcommands()) help_for += " " + sub->get_name();
     std::fprintf(stderr, "facto: error: %s\nRun '%s --help' for the options.\n", message.c_str(), help_for.c_str());
     return exit_usage;
+}
+
+/// CLI11's message, reworded where it does not say what was expected.
+std::string parse_error_text(const CLI::App& app, const CLI::ParseError& e, int argc, char** argv) {
+    const std::string what = e.what();
+    const auto subs = app.get_subcommands();
+    if (subs.empty() && argc > 1 && argv[1][0] != '-')
+        return fmt::format("unknown command '{}'; expected {}", argv[1], command_list);
+    if (subs.empty() && std::string(e.get_name()) == "RequiredError")
+        return fmt::format("a command is required: {}", command_list);
+    if (std::string(e.get_name()) == "ArgumentMismatch") {
+        // "--rank: 1 required INT missing": say which value the option takes instead.
+        const std::string name = what.substr(0, what.find(':'));
+        const CLI::App* sub = subs.empty() ? &app : subs.back();
+        if (const CLI::Option* opt = sub->get_option_no_throw(name))
+            return fmt::format("{}: expected a value ({}), found none", name,
+                               opt->get_option_text().empty() ? opt->get_type_name() : opt->get_option_text());
+    }
+    return what;
 }
 
 }  // namespace
@@ -72,7 +93,7 @@ int main(int argc, char** argv) {
         std::vector<command> commands = {add_cp_command(app), add_info_command(app), add_check_command(app),
                                          add_convert_command(app), add_demo_command(app)};
         if (argc < 2)
-            return usage_failure(app, "a command is required: cp, info, check, convert or demo");
+            return usage_failure(app, fmt::format("a command is required: {}", command_list));
         try {
             app.parse(argc, argv);
         } catch (const CLI::CallForHelp& e) {
@@ -80,11 +101,11 @@ int main(int argc, char** argv) {
         } catch (const CLI::CallForVersion& e) {
             return app.exit(e);
         } catch (const CLI::ParseError& e) {
-            return usage_failure(app, e.what());
+            return usage_failure(app, parse_error_text(app, e, argc, argv));
         }
         for (const command& c : commands)
             if (c.app->parsed()) return c.run();
-        return usage_failure(app, "a command is required: cp, info, check, convert or demo");
+        return usage_failure(app, fmt::format("a command is required: {}", command_list));
     } catch (const usage_error& e) {
         return usage_failure(app, e.what());
     } catch (const std::bad_alloc&) {
