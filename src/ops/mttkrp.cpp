@@ -78,26 +78,52 @@ void thin_gemm(bool ta, index_t m, index_t R, index_t k, const T* A, index_t lda
         gemm_rm(ta, m, R, k, A, lda, B, C);
 }
 
-// Khatri-Rao product of factors [b, e), a non-empty range.
+// Khatri-Rao product of factors [b, e) (a non-empty range) into `out`, rows as in khatri_rao().
+// The scratch arrays of dense MTTKRP are kept per thread between calls: CP-ALS calls it with
+// the same sizes every iteration, and fresh multi-megabyte arrays page-fault on every call.
 template <class T>
-basic_matrix<T> partial_kr(std::span<const basic_matrix<T>> factors, int b, int e) {
-    return khatri_rao(factors.subspan(static_cast<std::size_t>(b), static_cast<std::size_t>(e - b)));
+const T* partial_kr(std::span<const basic_matrix<T>> factors, int b, int e, index_t R, std::vector<T>& out,
+                    std::vector<T>& tmp) {
+    const auto& F0 = factors[static_cast<std::size_t>(b)];
+    out.assign(F0.data(), F0.data() + F0.size());
+    index_t rows = F0.rows();
+    for (int m = b + 1; m < e; ++m) {
+        const auto& F = factors[static_cast<std::size_t>(m)];
+        tmp.resize(static_cast<std::size_t>(rows * F.rows() * R));
+        for (index_t i = 0; i < rows; ++i)
+            for (index_t j = 0; j < F.rows(); ++j) {
+                const T* x = out.data() + i * R;
+                const T* y = F.data() + j * R;
+                T* o = tmp.data() + (i * F.rows() + j) * R;
+#pragma omp simd
+                for (index_t r = 0; r < R; ++r) o[r] = x[r] * y[r];
+            }
+        out.swap(tmp);
+        rows *= F.rows();
+    }
+    return out.data();
 }
 
 // out(j, r) = sum_p W(p, r) * P(p * stride_p + j * stride_j, r): the cheap second step that
 // folds an intermediate product P against the other side's Khatri-Rao W. Each thread owns a
-// block of rows j, so there are no races and the sum order is fixed.
+// block of rows j (no races, fixed sums); p runs outermost so that P is read in memory order
+// when stride_j = 1.
 template <class T>
 void combine(const T* P, index_t np, index_t stride_p, index_t stride_j, const T* W, index_t J, index_t R, T* out) {
-#pragma omp parallel for schedule(static)
-    for (index_t j = 0; j < J; ++j) {
-        T* o = out + j * R;
-        for (index_t r = 0; r < R; ++r) o[r] = T(0);
+#pragma omp parallel
+    {
+        const index_t nt = omp_get_num_threads(), t = omp_get_thread_num();
+        const index_t per = (J + nt - 1) / nt;
+        const index_t j0 = std::min(J, t * per), j1 = std::min(J, j0 + per);
+        std::fill(out + j0 * R, out + j1 * R, T(0));
         for (index_t p = 0; p < np; ++p) {
             const T* w = W + p * R;
-            const T* x = P + (p * stride_p + j * stride_j) * R;
+            for (index_t j = j0; j < j1; ++j) {
+                const T* x = P + (p * stride_p + j * stride_j) * R;
+                T* o = out + j * R;
 #pragma omp simd
-            for (index_t r = 0; r < R; ++r) o[r] += w[r] * x[r];
+                for (index_t r = 0; r < R; ++r) o[r] += w[r] * x[r];
+            }
         }
     }
 }
@@ -125,28 +151,29 @@ void dense_mttkrp(basic_tensor_view<const T> X, std::span<const basic_matrix<T>>
     // X is L x J x Rgt in memory. Two-step partial products, choosing the side whose
     // intermediate is smaller; each step is one GEMM over the whole tensor (one pass, 2*size*R
     // flops) and one light pass over the intermediate.
+    static thread_local std::vector<T> kr, tmp, P;
     if (n == 0 || (n < N - 1 && L <= Rgt)) {
-        // T = X viewed as (L*J) x Rgt, times KR(right) (Rgt x R); then fold the left modes.
-        const basic_matrix<T> Kr = partial_kr(factors, n + 1, N);
+        // P = X viewed as (L*J) x Rgt, times KR(right) (Rgt x R); then fold the left modes.
+        const T* Kr = partial_kr(factors, n + 1, N, R, kr, tmp);
         if (L == 1) {
-            thin_gemm(false, J, R, Rgt, X.data(), Rgt, Kr.data(), out.data());
+            thin_gemm(false, J, R, Rgt, X.data(), Rgt, Kr, out.data());
             return;
         }
-        std::vector<T> P(static_cast<std::size_t>(L * J * R));
-        thin_gemm(false, L * J, R, Rgt, X.data(), Rgt, Kr.data(), P.data());
-        const basic_matrix<T> Kl = partial_kr(factors, 0, n);
-        combine(P.data(), L, J, 1, Kl.data(), J, R, out.data());
+        P.resize(static_cast<std::size_t>(L * J * R));
+        thin_gemm(false, L * J, R, Rgt, X.data(), Rgt, Kr, P.data());
+        const T* Kl = partial_kr(factors, 0, n, R, kr, tmp);
+        combine(P.data(), L, J, 1, Kl, J, R, out.data());
     } else {
-        // Q = (X viewed as L x (J*Rgt))^T times KR(left) (L x R); then fold the right modes.
-        const basic_matrix<T> Kl = partial_kr(factors, 0, n);
+        // P = (X viewed as L x (J*Rgt))^T times KR(left) (L x R); then fold the right modes.
+        const T* Kl = partial_kr(factors, 0, n, R, kr, tmp);
         if (Rgt == 1) {
-            thin_gemm(true, J, R, L, X.data(), J, Kl.data(), out.data());
+            thin_gemm(true, J, R, L, X.data(), J, Kl, out.data());
             return;
         }
-        std::vector<T> Q(static_cast<std::size_t>(J * Rgt * R));
-        thin_gemm(true, J * Rgt, R, L, X.data(), J * Rgt, Kl.data(), Q.data());
-        const basic_matrix<T> Kr = partial_kr(factors, n + 1, N);
-        combine(Q.data(), Rgt, 1, Rgt, Kr.data(), J, R, out.data());
+        P.resize(static_cast<std::size_t>(J * Rgt * R));
+        thin_gemm(true, J * Rgt, R, L, X.data(), J * Rgt, Kl, P.data());
+        const T* Kr = partial_kr(factors, n + 1, N, R, kr, tmp);
+        combine(P.data(), Rgt, 1, Rgt, Kr, J, R, out.data());
     }
 }
 

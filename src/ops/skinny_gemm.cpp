@@ -14,11 +14,14 @@ namespace {
 
 // B rows padded to RP columns (zeros beyond R), so the inner loops have a constant trip count
 // and the compiler keeps the C tile in vector registers.
+// Scratch arrays are kept per thread between calls: CP-ALS calls MTTKRP with the same sizes
+// every iteration, and fresh multi-megabyte arrays would page-fault on every call.
 template <class T, int RP>
-std::vector<T> pack(const T* B, index_t k, index_t R) {
-    std::vector<T> P(static_cast<std::size_t>(k * RP), T(0));
+const T* pack(const T* B, index_t k, index_t R) {
+    static thread_local std::vector<T> P;
+    P.assign(static_cast<std::size_t>(k * RP), T(0));
     for (index_t l = 0; l < k; ++l) std::copy(B + l * R, B + l * R + R, P.data() + l * RP);
-    return P;
+    return P.data();
 }
 
 constexpr index_t kblock = 512;  // rows of packed B per block: RP * 512 * 8 bytes stays in L2
@@ -28,49 +31,51 @@ constexpr index_t kblock = 512;  // rows of packed B per block: RP * 512 * 8 byt
 template <class T, int RP>
 constexpr int tile_rows = std::max(2, 16 / static_cast<int>(RP * sizeof(T) / 64));
 
+// C rows [i0, i1) = A rows [i0, i1) * B: chunks of rows whose padded results fit in L1, and
+// within a chunk k-blocks of B (L2) times MR-row tiles of C held in registers.
 template <class T, int RP>
 FACTO_CLONES void nn_rows(index_t i0, index_t i1, index_t R, index_t k, const T* A, index_t lda, const T* Bp, T* C) {
     constexpr int MR = std::min(8, tile_rows<T, RP>);
-    std::vector<T> Cp(static_cast<std::size_t>((i1 - i0) * RP), T(0));
-    for (index_t k0 = 0; k0 < k; k0 += kblock) {
-        const index_t k1 = std::min(k, k0 + kblock);
-        index_t i = i0;
-        for (; i + MR <= i1; i += MR) {
-            T acc[MR][RP];
-            T* c = Cp.data() + (i - i0) * RP;
-            for (int a = 0; a < MR; ++a)
+    constexpr index_t chunk = 128;
+    T Cp[chunk * RP];
+    for (index_t c0 = i0; c0 < i1; c0 += chunk) {
+        const index_t c1 = std::min(i1, c0 + chunk);
+        std::fill(Cp, Cp + (c1 - c0) * RP, T(0));
+        for (index_t k0 = 0; k0 < k; k0 += kblock) {
+            const index_t k1 = std::min(k, k0 + kblock);
+            index_t i = c0;
+            for (; i + MR <= c1; i += MR) {
+                T acc[MR][RP];
+                T* c = Cp + (i - c0) * RP;
+                for (int a = 0; a < MR; ++a)
 #pragma omp simd
-                for (int r = 0; r < RP; ++r) acc[a][r] = c[a * RP + r];
-            const T* a0 = A + i * lda;
-            for (index_t l = k0; l < k1; ++l) {
-                const T* b = Bp + l * RP;
-                for (int a = 0; a < MR; ++a) {
-                    const T x = a0[a * lda + l];
+                    for (int r = 0; r < RP; ++r) acc[a][r] = c[a * RP + r];
+                const T* a0 = A + i * lda;
+                for (index_t l = k0; l < k1; ++l) {
+                    const T* b = Bp + l * RP;
+                    for (int a = 0; a < MR; ++a) {
+                        const T x = a0[a * lda + l];
 #pragma omp simd
-                    for (int r = 0; r < RP; ++r) acc[a][r] += x * b[r];
+                        for (int r = 0; r < RP; ++r) acc[a][r] += x * b[r];
+                    }
+                }
+                for (int a = 0; a < MR; ++a)
+#pragma omp simd
+                    for (int r = 0; r < RP; ++r) c[a * RP + r] = acc[a][r];
+            }
+            for (; i < c1; ++i) {
+                T* c = Cp + (i - c0) * RP;
+                const T* a0 = A + i * lda;
+                for (index_t l = k0; l < k1; ++l) {
+                    const T x = a0[l];
+                    const T* b = Bp + l * RP;
+#pragma omp simd
+                    for (int r = 0; r < RP; ++r) c[r] += x * b[r];
                 }
             }
-            for (int a = 0; a < MR; ++a)
-#pragma omp simd
-                for (int r = 0; r < RP; ++r) c[a * RP + r] = acc[a][r];
         }
-        for (; i < i1; ++i) {
-            T acc[RP];
-            T* c = Cp.data() + (i - i0) * RP;
-#pragma omp simd
-            for (int r = 0; r < RP; ++r) acc[r] = c[r];
-            const T* a0 = A + i * lda;
-            for (index_t l = k0; l < k1; ++l) {
-                const T x = a0[l];
-                const T* b = Bp + l * RP;
-#pragma omp simd
-                for (int r = 0; r < RP; ++r) acc[r] += x * b[r];
-            }
-#pragma omp simd
-            for (int r = 0; r < RP; ++r) c[r] = acc[r];
-        }
+        for (index_t i = c0; i < c1; ++i) std::copy(Cp + (i - c0) * RP, Cp + (i - c0) * RP + R, C + i * R);
     }
-    for (index_t i = i0; i < i1; ++i) std::copy(Cp.data() + (i - i0) * RP, Cp.data() + (i - i0) * RP + R, C + i * R);
 }
 
 // Cp (m x RP) += A(l0:l1, :)^T * B(l0:l1, :): MR columns of A (rows of C) in registers per pass,
@@ -152,14 +157,14 @@ FACTO_CLONES void tn_cols(index_t l0, index_t l1, index_t m, const T* A, index_t
 
 template <class T, int RP>
 void run_nn(index_t m, index_t R, index_t k, const T* A, index_t lda, const T* B, T* C) {
-    const std::vector<T> Bp = pack<T, RP>(B, k, R);
+    const T* Bp = pack<T, RP>(B, k, R);
     // Threads own contiguous blocks of rows of C: no races, fixed sums.
 #pragma omp parallel
     {
         const index_t nt = omp_get_num_threads(), t = omp_get_thread_num();
         const index_t per = (m + nt - 1) / nt;
         const index_t i0 = std::min(m, t * per), i1 = std::min(m, i0 + per);
-        if (i0 < i1) nn_rows<T, RP>(i0, i1, R, k, A, lda, Bp.data(), C);
+        if (i0 < i1) nn_rows<T, RP>(i0, i1, R, k, A, lda, Bp, C);
     }
 }
 
@@ -167,9 +172,11 @@ void run_nn(index_t m, index_t R, index_t k, const T* A, index_t lda, const T* B
 // own padded copy of C; the copies are added in thread order. cols picks tn_cols over tn_rows.
 template <class T, int RP, bool cols>
 void run_tn(index_t m, index_t R, index_t k, const T* A, index_t lda, const T* B, T* C) {
-    const std::vector<T> Bp = pack<T, RP>(B, k, R);
+    const T* Bp = pack<T, RP>(B, k, R);
     const int nt = omp_get_max_threads();
-    std::vector<T> Cp(static_cast<std::size_t>(nt) * static_cast<std::size_t>(m * RP), T(0));
+    static thread_local std::vector<T> copies;
+    copies.assign(static_cast<std::size_t>(nt) * static_cast<std::size_t>(m * RP), T(0));
+    T* Cp = copies.data();  // the caller's thread_local: other threads must use this pointer
 #pragma omp parallel num_threads(nt)
     {
         const index_t team = omp_get_num_threads(), t = omp_get_thread_num();
@@ -177,9 +184,9 @@ void run_tn(index_t m, index_t R, index_t k, const T* A, index_t lda, const T* B
         const index_t l0 = std::min(k, t * per), l1 = std::min(k, l0 + per);
         if (l0 < l1) {
             if constexpr (cols)
-                tn_cols<T, RP>(l0, l1, m, A, lda, Bp.data(), Cp.data() + t * m * RP);
+                tn_cols<T, RP>(l0, l1, m, A, lda, Bp, Cp + t * m * RP);
             else
-                tn_rows<T, RP>(l0, l1, m, A, lda, Bp.data(), Cp.data() + t * m * RP);
+                tn_rows<T, RP>(l0, l1, m, A, lda, Bp, Cp + t * m * RP);
         }
 #pragma omp barrier
 #pragma omp for schedule(static)
