@@ -149,6 +149,15 @@ gzip -c x.tns >x.tns.gz
 run "cp gzip input" 0 "$FACTO" cp x.tns.gz --rank 2 --iters 50 --out gz --progress none --csf one
 json "gzip input recorded" gz/report.json "j['input']['compression'] == 'gz' and j['input']['nnz'] == 120 and j['parameters']['csf'] == 'one'"
 
+run "cp --progress bar" 0 "$FACTO" cp x.tns --rank 2 --iters 5 --tol 0 --out bar --progress bar
+has "progress bar shows iteration i/N" err.txt "iter 5/5"
+has "progress bar shows the ETA" err.txt "ETA"
+run "cp --progress bogus" 2 "$FACTO" cp x.tns --rank 2 --progress bogus
+run "cp --out is a file" 1 "$FACTO" cp x.tns --rank 2 --out x.tns
+cp x.tns x.txt
+run "info --format overrides the extension" 0 "$FACTO" info x.txt --format tns
+has "info --format reads the file" out.txt "6 x 5 x 4"
+
 # --- convert ------------------------------------------------------------------------------
 run "convert tns -> npy" 0 "$FACTO" convert x.tns y.npy
 run "info of converted npy" 0 "$FACTO" info y.npy --json
@@ -158,6 +167,7 @@ json "converted npy is dense 6x5x4" y.json "j['kind'] == 'dense' and j['shape'] 
     && pass "convert keeps the norm" || fail "convert keeps the norm"
 run "convert npy -> tns" 0 "$FACTO" convert y.npy z.tns
 run "check converted tns" 0 "$FACTO" check z.tns
+run "convert tns -> mtx (3-way)" 1 "$FACTO" convert x.tns y.mtx
 run "convert to unknown format" 2 "$FACTO" convert x.tns y.weird
 run "cp on dense npy" 0 "$FACTO" cp y.npy --rank 2 --iters 300 --tol 1e-12 --out dense --progress none
 json "dense cp fits" dense/report.json "j['input']['kind'] == 'dense' and j['result']['fit'] > 0.999"
