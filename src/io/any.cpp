@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <memory>
 #include <numeric>
 
 #include "csv_detail.hpp"
+#include "file_view.hpp"
 #include "facto/core/error.hpp"
 #include "facto/io/csv.hpp"
 #include "facto/io/file.hpp"
@@ -76,7 +78,8 @@ const char* supported_formats() { return "tns, npy, npz, mtx, csv, tsv (optional
 any_tensor read_tensor(const std::string& path, const read_options& opts) {
     const std::string fmt = format_of(path, opts.format, "read_tensor");
     if (fmt == "tns") return read_tns(path);
-    const std::string bytes = read_file(path);
+    const detail::file_view file(path);
+    const std::string_view bytes = file.text();
     if (fmt == "npy") return parse_npy<double>(bytes, path);
     if (fmt == "npz") {
         const auto members = detail::read_zip(bytes, path);
@@ -360,13 +363,14 @@ check_report check_tensor_file(const std::string& path, std::size_t max_problems
         rep.error(0, e.what());
         return r;
     }
-    std::string bytes;
+    std::unique_ptr<detail::file_view> file;
     try {
-        bytes = read_file(path);
+        file = std::make_unique<detail::file_view>(path);
     } catch (const parse_error& e) {  // damaged compressed data
         rep.error(0, e.what());
         return r;
     }
+    const std::string_view bytes = file->text();
     if (r.format == "tns") {
         check_coords(bytes, 1, {}, rep);
     } else if (r.format == "npy") {

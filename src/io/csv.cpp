@@ -6,6 +6,7 @@
 
 #include "facto/core/error.hpp"
 #include "facto/io/file.hpp"
+#include "file_view.hpp"
 #include "csv_detail.hpp"
 #include "text_table.hpp"
 
@@ -138,7 +139,8 @@ coo_tensor parse_csv_coo(std::string_view text, const std::string& name, const c
 }
 
 coo_tensor read_csv_coo(const std::string& path, const csv_options& opts) {
-    const std::string text = read_file(path);
+    const detail::file_view file(path);
+    const std::string_view text = file.text();
     return parse_csv_coo(text, path, opts);
 }
 
@@ -159,7 +161,8 @@ tensor parse_csv_dense(std::string_view text, const std::string& name, const csv
 }
 
 tensor read_csv_dense(const std::string& path, const csv_options& opts) {
-    const std::string text = read_file(path);
+    const detail::file_view file(path);
+    const std::string_view text = file.text();
     return parse_csv_dense(text, path, opts);
 }
 

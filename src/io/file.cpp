@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <lzma.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -15,6 +16,7 @@
 #include <limits>
 
 #include "facto/core/error.hpp"
+#include "file_view.hpp"
 #include "huge_pages.hpp"
 
 namespace facto {
@@ -244,3 +246,29 @@ void write_file_atomic(const std::string& path, std::string_view content) {
 }
 
 }  // namespace facto
+
+namespace facto::detail {
+
+file_view::file_view(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw io_error("read_file: cannot open '" + path + "': " + errno_text(errno));
+    struct stat st {};
+    unsigned char magic[6] = {0, 0, 0, 0, 0, 0};
+    const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 6;
+    const bool plain = regular && ::pread(fd, magic, 6, 0) == 6 &&
+                       !is_gzip(std::string_view(reinterpret_cast<const char*>(magic), 6)) &&
+                       !is_xz(std::string_view(reinterpret_cast<const char*>(magic), 6));
+    if (plain) {
+        size_ = static_cast<std::size_t>(st.st_size);
+        void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+        if (p != MAP_FAILED) map_ = p;
+    }
+    ::close(fd);
+    if (!map_) owned_ = read_file(path);  // compressed, special or unmappable: read it
+}
+
+file_view::~file_view() {
+    if (map_) ::munmap(map_, size_);
+}
+
+}  // namespace facto::detail

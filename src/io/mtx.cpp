@@ -7,6 +7,7 @@
 
 #include "facto/core/error.hpp"
 #include "facto/io/file.hpp"
+#include "file_view.hpp"
 #include "mtx_detail.hpp"
 #include "text_table.hpp"
 
@@ -218,7 +219,8 @@ coo_tensor parse_mtx(std::string_view text, const std::string& name, mtx_header*
 }
 
 coo_tensor read_mtx(const std::string& path, mtx_header* header) {
-    const std::string text = read_file(path);
+    const detail::file_view file(path);
+    const std::string_view text = file.text();
     return parse_mtx(text, path, header);
 }
 
@@ -233,7 +235,8 @@ tensor detail::parse_mtx_dense(std::string_view text, const std::string& name) {
 }
 
 tensor read_mtx_dense(const std::string& path) {
-    const std::string text = read_file(path);
+    const detail::file_view file(path);
+    const std::string_view text = file.text();
     return detail::parse_mtx_dense(text, path);
 }
 

@@ -10,6 +10,7 @@
 
 #include "facto/core/error.hpp"
 #include "facto/io/file.hpp"
+#include "file_view.hpp"
 #include "npz_archive.hpp"
 
 namespace facto {
@@ -264,7 +265,8 @@ basic_tensor<T> parse_npy(std::string_view bytes, const std::string& name) {
 
 template <class T>
 basic_tensor<T> read_npy(const std::string& path) {
-    const std::string bytes = read_file(path);
+    const detail::file_view file(path);
+    const std::string_view bytes = file.text();
     return parse_npy<T>(bytes, path);
 }
 
@@ -290,7 +292,8 @@ void write_npy(const std::string& path, const std::vector<T>& v) {
 
 template <class T>
 std::map<std::string, basic_tensor<T>> read_npz(const std::string& path) {
-    const std::string bytes = read_file(path);
+    const detail::file_view file(path);
+    const std::string_view bytes = file.text();
     std::map<std::string, basic_tensor<T>> out;
     for (auto& m : detail::read_zip(bytes, path)) {
         std::string key = m.name;

@@ -7,6 +7,7 @@
 
 #include "facto/core/error.hpp"
 #include "facto/io/file.hpp"
+#include "file_view.hpp"
 #include "text_table.hpp"
 
 namespace facto {
@@ -120,7 +121,8 @@ coo_tensor parse_tns(std::string_view text, const std::string& name, const tns_r
 }
 
 coo_tensor read_tns(const std::string& path, const tns_read_options& opts) {
-    const std::string text = read_file(path);
+    const detail::file_view file(path);
+    const std::string_view text = file.text();
     return parse_tns(text, path, opts);
 }
 
