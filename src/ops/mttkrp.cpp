@@ -209,6 +209,7 @@ struct csf_ctx {
     const T* val = nullptr;
     index_t R = 0;
     int N = 0;
+    index_t nodes1 = 0;  // nodes of level 1 (fibers, for order 3)
 
     csf_ctx(const basic_csf_tensor<T>& X, std::span<const basic_matrix<T>> factors, index_t rank)
         : val(X.values.data()), R(rank), N(X.order()) {
@@ -217,6 +218,7 @@ struct csf_ctx {
             ids.push_back(X.ids[static_cast<std::size_t>(l)].data());
             A.push_back(factors[static_cast<std::size_t>(X.mode_order[static_cast<std::size_t>(l)])].data());
         }
+        if (N > 1) nodes1 = X.nodes(1);
     }
 };
 
@@ -244,6 +246,83 @@ FACTO_CLONES void add_node(const csf_ctx<T>& c, int l, index_t f, T* acc, T* buf
     fma_rows(acc, c.A[static_cast<std::size_t>(l)] + id[f] * R, t, R);
 }
 
+// Order 3, output at the root: root i -> fiber j -> leaf k, without recursion. RC is R when it
+// is one of the common ranks (loops of constant length, no remainder code), else 0.
+// Rows of the fiber PD ahead are prefetched: the factor rows are gathered at random.
+constexpr index_t prefetch_distance = 8;
+
+template <class T>
+FACTO_INLINE void prefetch_row(const T* x, index_t R) {
+    for (index_t b = 0; b < std::min<index_t>(R * static_cast<index_t>(sizeof(T)), 256); b += 64)
+        __builtin_prefetch(reinterpret_cast<const char*>(x) + b);
+}
+
+template <class T, int RC>
+FACTO_CLONES void root3(const csf_ctx<T>& c, T* out, index_t ib, index_t ie, T* t) {
+    const index_t R = RC ? RC : c.R;
+    const index_t *rid = c.ids[0], *p0 = c.ptr[0], *p1 = c.ptr[1], *fid = c.ids[1], *kid = c.ids[2];
+    const T *B = c.A[1], *C = c.A[2], *val = c.val;
+    const index_t nf = c.nodes1;
+    for (index_t i = ib; i < ie; ++i) {
+        T* o = out + rid[i] * R;
+        for (index_t f = p0[i]; f < p0[i + 1]; ++f) {
+            if (f + prefetch_distance < nf) {
+                prefetch_row(B + fid[f + prefetch_distance] * R, R);
+                prefetch_row(C + kid[p1[f + prefetch_distance]] * R, R);
+            }
+            const index_t kb = p1[f], ke = p1[f + 1];
+            const T* b = B + fid[f] * R;
+            if (ke - kb == 1) {  // a fiber of one nonzero: no scratch row
+                const T v = val[kb];
+                const T* x = C + kid[kb] * R;
+#pragma omp simd
+                for (index_t r = 0; r < R; ++r) o[r] += v * b[r] * x[r];
+                continue;
+            }
+            zero_row(t, R);
+            for (index_t k = kb; k < ke; ++k) axpy(t, val[k], C + kid[k] * R, R);
+            fma_rows(o, b, t, R);
+        }
+    }
+}
+
+// Order 3, output at level d = 1 (internal: out(j) += A(i) .* sum_k val * C(k)) or d = 2
+// (leaf: out(k) += val * (A(i) .* B(j))), into a thread's copy of the output.
+template <class T, int RC>
+FACTO_CLONES void nonroot3(const csf_ctx<T>& c, int d, T* out, index_t ib, index_t ie, T* buf) {
+    const index_t R = RC ? RC : c.R;
+    const index_t *rid = c.ids[0], *p0 = c.ptr[0], *p1 = c.ptr[1], *fid = c.ids[1], *kid = c.ids[2];
+    const T *A0 = c.A[0], *B = c.A[1], *C = c.A[2], *val = c.val;
+    const index_t nf = c.nodes1;
+    for (index_t i = ib; i < ie; ++i) {
+        const T* a = A0 + rid[i] * R;
+        for (index_t f = p0[i]; f < p0[i + 1]; ++f) {
+            const index_t kb = p1[f], ke = p1[f + 1];
+            if (f + prefetch_distance < nf) {
+                const index_t g = f + prefetch_distance;
+                prefetch_row((d == 1 ? out : B) + fid[g] * R, R);
+                prefetch_row((d == 1 ? C : out) + kid[p1[g]] * R, R);
+            }
+            if (d == 1) {
+                T* o = out + fid[f] * R;
+                if (ke - kb == 1) {
+                    const T v = val[kb];
+                    const T* x = C + kid[kb] * R;
+#pragma omp simd
+                    for (index_t r = 0; r < R; ++r) o[r] += v * a[r] * x[r];
+                    continue;
+                }
+                zero_row(buf, R);
+                for (index_t k = kb; k < ke; ++k) axpy(buf, val[k], C + kid[k] * R, R);
+                fma_rows(o, a, buf, R);
+            } else {
+                mul_rows(buf, a, B + fid[f] * R, R);
+                for (index_t k = kb; k < ke; ++k) axpy(out + kid[k] * R, val[k], buf, R);
+            }
+        }
+    }
+}
+
 // Output mode at the root, root slices [ib, ie): out(id_i, :) = sum of the children's values.
 template <class T>
 FACTO_CLONES void root_slices(const csf_ctx<T>& c, T* out, index_t ib, index_t ie, T* buf) {
@@ -255,29 +334,6 @@ FACTO_CLONES void root_slices(const csf_ctx<T>& c, T* out, index_t ib, index_t i
         return;
     }
     const index_t* p0 = c.ptr[0];
-    if (c.N == 3) {  // root i -> fiber j -> leaf k, without recursion
-        const index_t *p1 = c.ptr[1], *fid = c.ids[1], *kid = c.ids[2];
-        const T *B = c.A[1], *C = c.A[2], *val = c.val;
-        T* t = buf;
-        for (index_t i = ib; i < ie; ++i) {
-            T* o = out + rid[i] * R;
-            for (index_t f = p0[i]; f < p0[i + 1]; ++f) {
-                const index_t kb = p1[f], ke = p1[f + 1];
-                const T* b = B + fid[f] * R;
-                if (ke - kb == 1) {  // a fiber of one nonzero: no scratch row
-                    const T v = val[kb];
-                    const T* x = C + kid[kb] * R;
-#pragma omp simd
-                    for (index_t r = 0; r < R; ++r) o[r] += v * b[r] * x[r];
-                    continue;
-                }
-                zero_row(t, R);
-                for (index_t k = kb; k < ke; ++k) axpy(t, val[k], C + kid[k] * R, R);
-                fma_rows(o, b, t, R);
-            }
-        }
-        return;
-    }
     for (index_t i = ib; i < ie; ++i) {
         T* o = out + rid[i] * R;
         for (index_t f = p0[i]; f < p0[i + 1]; ++f) add_node(c, 1, f, o, buf);
@@ -315,36 +371,33 @@ FACTO_CLONES void nonroot_slices(const csf_ctx<T>& c, int d, T* out, index_t ib,
     const index_t R = c.R;
     const index_t *rid = c.ids[0], *p0 = c.ptr[0];
     const T* A0 = c.A[0];
-    if (c.N == 3) {
-        const index_t *p1 = c.ptr[1], *fid = c.ids[1], *kid = c.ids[2];
-        const T *B = c.A[1], *C = c.A[2], *val = c.val;
-        for (index_t i = ib; i < ie; ++i) {
-            const T* a = A0 + rid[i] * R;
-            for (index_t f = p0[i]; f < p0[i + 1]; ++f) {
-                const index_t kb = p1[f], ke = p1[f + 1];
-                if (d == 1) {  // internal: out(j) += a .* sum_k val * C(k)
-                    T* o = out + fid[f] * R;
-                    if (ke - kb == 1) {
-                        const T v = val[kb];
-                        const T* x = C + kid[kb] * R;
-#pragma omp simd
-                        for (index_t r = 0; r < R; ++r) o[r] += v * a[r] * x[r];
-                        continue;
-                    }
-                    zero_row(buf, R);
-                    for (index_t k = kb; k < ke; ++k) axpy(buf, val[k], C + kid[k] * R, R);
-                    fma_rows(o, a, buf, R);
-                } else {  // leaf: out(k) += val * (a .* B(j))
-                    mul_rows(pre, a, B + fid[f] * R, R);
-                    for (index_t k = kb; k < ke; ++k) axpy(out + kid[k] * R, val[k], pre, R);
-                }
-            }
-        }
-        return;
-    }
     for (index_t i = ib; i < ie; ++i) {
         std::copy(A0 + rid[i] * R, A0 + rid[i] * R + R, pre);
         for (index_t f = p0[i]; f < p0[i + 1]; ++f) below(c, 1, f, d, out, pre, buf);
+    }
+}
+
+// Order 3 goes to the specialized kernels, with the rank fixed at compile time when common.
+template <class T>
+void root_dispatch(const csf_ctx<T>& c, T* out, index_t ib, index_t ie, T* buf) {
+    if (c.N != 3) return root_slices(c, out, ib, ie, buf);
+    switch (c.R) {
+        case 8: return root3<T, 8>(c, out, ib, ie, buf);
+        case 16: return root3<T, 16>(c, out, ib, ie, buf);
+        case 32: return root3<T, 32>(c, out, ib, ie, buf);
+        case 64: return root3<T, 64>(c, out, ib, ie, buf);
+        default: return root3<T, 0>(c, out, ib, ie, buf);
+    }
+}
+template <class T>
+void nonroot_dispatch(const csf_ctx<T>& c, int d, T* out, index_t ib, index_t ie, T* pre, T* buf) {
+    if (c.N != 3) return nonroot_slices(c, d, out, ib, ie, pre, buf);
+    switch (c.R) {
+        case 8: return nonroot3<T, 8>(c, d, out, ib, ie, buf);
+        case 16: return nonroot3<T, 16>(c, d, out, ib, ie, buf);
+        case 32: return nonroot3<T, 32>(c, d, out, ib, ie, buf);
+        case 64: return nonroot3<T, 64>(c, d, out, ib, ie, buf);
+        default: return nonroot3<T, 0>(c, d, out, ib, ie, buf);
     }
 }
 
@@ -359,7 +412,7 @@ void mttkrp_root(const csf_ctx<T>& c, index_t nroot, T* out) {
         std::vector<T> buf(static_cast<std::size_t>(c.N * c.R));
 #pragma omp for schedule(dynamic, 1)
         for (index_t ch = 0; ch < nchunks; ++ch)
-            root_slices(c, out, ch * chunk, std::min(nroot, (ch + 1) * chunk), buf.data());
+            root_dispatch(c, out, ch * chunk, std::min(nroot, (ch + 1) * chunk), buf.data());
     }
 }
 
@@ -395,8 +448,8 @@ void mttkrp_nonroot(const csf_ctx<T>& c, const basic_csf_tensor<T>& X, int d, in
         std::vector<T> pre(static_cast<std::size_t>(c.N * R)), buf(static_cast<std::size_t>(c.N * R));
 #pragma omp for schedule(static, 1)
         for (index_t ch = 0; ch < nchunks; ++ch)
-            nonroot_slices(c, d, priv, bound[static_cast<std::size_t>(ch)], bound[static_cast<std::size_t>(ch + 1)],
-                           pre.data(), buf.data());
+            nonroot_dispatch(c, d, priv, bound[static_cast<std::size_t>(ch)], bound[static_cast<std::size_t>(ch + 1)],
+                             pre.data(), buf.data());
         // Implicit barrier above; now sum the copies, rows split across threads.
         const int team = omp_get_num_threads();
 #pragma omp for schedule(static)
