@@ -25,7 +25,7 @@ namespace facto::cli {
 
 namespace {
 
-using json = nlohmann::json;
+using json = nlohmann::ordered_json;
 
 constexpr const char* debian_digits = "/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz";
 constexpr const char* shared_digits = "../shared/data/digits/digits.csv.gz";

@@ -13,7 +13,7 @@ namespace facto::cli {
 
 namespace {
 
-using json = nlohmann::json;
+using json = nlohmann::ordered_json;
 
 struct info_args {
     std::string input;

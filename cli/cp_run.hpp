@@ -33,7 +33,7 @@ void check_init_argument(const std::string& init);
 kruskal_tensor read_initial_factors(const std::string& path, const shape_t& shape, index_t rank);
 
 /// Input facts for the report and for `facto info`: path, format, shape, nnz, density, norm.
-nlohmann::json input_summary(const loaded_input& in);
+nlohmann::ordered_json input_summary(const loaded_input& in);
 
 struct cp_run {
     cp_result result;
@@ -54,12 +54,12 @@ std::vector<std::string> write_model(const std::string& dir, const kruskal_tenso
 
 /// report.json: facto version, command, date, threads, parameters, input, timings (read,
 /// setup, iterations, total), history (fit, change, seconds per iteration), result, files.
-nlohmann::json cp_report(const std::string& command, const cp_settings& s, const loaded_input& in,
-                         const nlohmann::json& input, const cp_run& run, double total_seconds,
+nlohmann::ordered_json cp_report(const std::string& command, const cp_settings& s, const loaded_input& in,
+                         const nlohmann::ordered_json& input, const cp_run& run, double total_seconds,
                          const std::vector<std::string>& files);
 
 /// Writes report.json into dir atomically (after the model, so a report means a complete model).
-void write_report(const std::string& dir, const nlohmann::json& report);
+void write_report(const std::string& dir, const nlohmann::ordered_json& report);
 
 /// The one-paragraph result summary printed on stdout after a run.
 std::string result_summary(const cp_run& run, const std::string& dir, const std::vector<std::string>& files);
