@@ -183,7 +183,7 @@ void print_components(const kruskal_tensor& model, const std::vector<component_v
         const component_view& c = views[static_cast<std::size_t>(r)];
         std::vector<std::string> cell = {
             fmt::format("#{:<2} weight {:.0f}", r + 1, c.weight),
-            fmt::format("    {:.1f}% of the sum", total_weight > 0 ? 100 * c.weight / total_weight : 0)};
+            fmt::format("    share {:.1f}%", total_weight > 0 ? 100 * c.weight / total_weight : 0)};
         for (auto& l : framed({component_picture(model, r)})) cell.push_back(std::move(l));
         cell.push_back(fmt::format("{} {:>2.0f}% {} {:>2.0f}% {} {:>2.0f}%", c.top[0], 100 * c.top_share[0], c.top[1],
                                    100 * c.top_share[1], c.top[2], 100 * c.top_share[2]));
@@ -242,7 +242,10 @@ void print_digit_map(const std::vector<component_view>& views) {
         double best_v = -1;
         for (std::size_t r = 0; r < views.size(); ++r) {
             const double v = views[r].label_mean[static_cast<std::size_t>(l)] * views[r].weight;
-            if (v > best_v) best_v = v, best = static_cast<int>(r);
+            if (v > best_v) {
+                best_v = v;
+                best = static_cast<int>(r);
+            }
         }
         std::printf(" %d->#%d", l, best + 1);
     }
@@ -338,17 +341,18 @@ command add_demo_command(CLI::App& parent) {
                 std::printf("tensor  %s (image x pixel row x pixel column), pixel counts %g-%g, norm %.1f\n",
                             shape_text(d.images.shape()).c_str(), summary["min"].get<double>(),
                             summary["max"].get<double>(), summary["norm"].get<double>());
-                std::printf("model   rank %lld, %s initialization, at most %d iterations, tol %g, %d threads\n\n",
+                std::printf("model   rank %lld, %s initialization, at most %d iterations, tol %g, %d thread%s\n\n",
                             static_cast<long long>(a->cp.rank), a->cp.init.c_str(), a->cp.max_iters, a->cp.tol,
-                            effective_threads(a->cp.threads));
+                            effective_threads(a->cp.threads), effective_threads(a->cp.threads) == 1 ? "" : "s");
                 std::fflush(stdout);
 
                 install_interrupt_handler();
                 const cp_run run = run_cp(in, a->cp);
                 const auto views = describe(run.result.model, d.label);
 
-                std::printf("\nComponents, by weight: the 8x8 stroke pattern (row factor o column factor),\n"
-                            "then the digits whose images load most on it (share of mean loading):\n\n");
+                std::printf("\nComponents, by weight: the 8x8 stroke pattern (row factor o column factor), its\n"
+                            "share of the summed weights, and the three digits whose images load most on it\n"
+                            "(each digit's mean loading as a share of the sum over digits):\n\n");
                 print_components(run.result.model, views);
                 print_digit_map(views);
                 std::printf("\n");
