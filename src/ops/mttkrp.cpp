@@ -440,11 +440,15 @@ void mttkrp_nonroot(const csf_ctx<T>& c, const basic_csf_tensor<T>& X, int d, in
             std::max(static_cast<index_t>(it - leaf_start.begin()), bound[static_cast<std::size_t>(ch - 1)]);
     }
     const std::size_t size = static_cast<std::size_t>(rows * R);
-    std::vector<T> copies(static_cast<std::size_t>(std::max(nt - 1, 0)) * size);
+    // Kept per calling thread between calls (the same sizes every CP-ALS iteration): fresh
+    // multi-megabyte arrays would page-fault on every call. Threads of the team use the pointer.
+    static thread_local std::vector<T> scratch;
+    scratch.assign(static_cast<std::size_t>(std::max(nt - 1, 0)) * size, T(0));
+    T* const copies = scratch.data();
 #pragma omp parallel num_threads(nt)
     {
         const int tid = omp_get_thread_num();
-        T* priv = tid == 0 ? out : copies.data() + static_cast<std::size_t>(tid - 1) * size;
+        T* priv = tid == 0 ? out : copies + static_cast<std::size_t>(tid - 1) * size;
         std::vector<T> pre(static_cast<std::size_t>(c.N * R)), buf(static_cast<std::size_t>(c.N * R));
 #pragma omp for schedule(static, 1)
         for (index_t ch = 0; ch < nchunks; ++ch)
@@ -456,7 +460,7 @@ void mttkrp_nonroot(const csf_ctx<T>& c, const basic_csf_tensor<T>& X, int d, in
         for (index_t row = 0; row < rows; ++row) {
             T* o = out + row * R;
             for (int t = 1; t < team; ++t) {
-                const T* cp = copies.data() + static_cast<std::size_t>(t - 1) * size + static_cast<std::size_t>(row * R);
+                const T* cp = copies + static_cast<std::size_t>(t - 1) * size + static_cast<std::size_t>(row * R);
 #pragma omp simd
                 for (index_t r = 0; r < R; ++r) o[r] += cp[r];
             }

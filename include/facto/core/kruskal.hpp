@@ -37,9 +37,10 @@ using kruskal_tensor = basic_kruskal_tensor<double>;
 using kruskal_tensor_f = basic_kruskal_tensor<float>;
 
 /// Factor match score (Tensor Toolbox's "score" with weight penalty): components matched
-/// greedily-optimal by permutation, each scored by (1 - |l1-l2|/max(l1,l2)) * prod_n |cos|;
-/// returns the mean over the rank of `truth`, in [0, 1]. Ranks may differ (extra components
-/// of `model` are ignored).
+/// by permutation, each scored by (1 - |l1-l2|/max(l1,l2)) * prod_n |cos|; returns the mean
+/// over the rank of `truth`, in [0, 1]. Ranks may differ (extra components of `model` are
+/// ignored). The matching maximizes the total score exactly (Hungarian algorithm) up to rank
+/// 300, and is greedy (best remaining pair first) beyond.
 template <class T>
 double factor_match_score(const basic_kruskal_tensor<T>& model, const basic_kruskal_tensor<T>& truth,
                           bool weight_penalty = true);

@@ -13,7 +13,9 @@ namespace facto {
 /// M = X_(mode) * khatri_rao(factors except `mode`, in mode order): dim(mode) x R.
 /// factors[mode] is not read (it may be any size). `out` is resized as needed.
 /// Dense: GEMMs on the tensor's natural layout, never forming the unfolding or the full
-/// Khatri-Rao product (only partial products of at most max(left, right) rows).
+/// Khatri-Rao product (only partial products of at most max(left, right) rows). Its scratch
+/// arrays (the smaller intermediate, L*J*R or J*Rgt*R values) stay allocated per calling
+/// thread between calls, so repeated calls do not page-fault.
 /// Sparse: walks a CSF, accumulating Khatri-Rao rows once per fiber; OpenMP-parallel over
 /// root slices, deterministic for a fixed thread count.
 template <class T>
