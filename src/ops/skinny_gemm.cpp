@@ -51,7 +51,22 @@ FACTO_CLONES void nn_rows(index_t i0, index_t i1, index_t R, index_t k, const T*
 #pragma omp simd
                     for (int r = 0; r < RP; ++r) acc[a][r] = c[a * RP + r];
                 const T* a0 = A + i * lda;
-                for (index_t l = k0; l < k1; ++l) {
+                index_t l = k0;
+                // A cache line at a time; meanwhile prefetch the rows of the next tile, which
+                // the hardware prefetcher would only pick up after a few misses per row.
+                constexpr int line = 64 / static_cast<int>(sizeof(T));
+                for (; l + line <= k1; l += line) {
+                    for (int a = 0; a < MR; ++a) __builtin_prefetch(a0 + (MR + a) * lda + l);
+                    for (int u = 0; u < line; ++u) {
+                        const T* b = Bp + (l + u) * RP;
+                        for (int a = 0; a < MR; ++a) {
+                            const T x = a0[a * lda + l + u];
+#pragma omp simd
+                            for (int r = 0; r < RP; ++r) acc[a][r] += x * b[r];
+                        }
+                    }
+                }
+                for (; l < k1; ++l) {
                     const T* b = Bp + l * RP;
                     for (int a = 0; a < MR; ++a) {
                         const T x = a0[a * lda + l];
@@ -121,11 +136,17 @@ FACTO_CLONES void tn_rows(index_t l0, index_t l1, index_t m, const T* A, index_t
 // rows of A (kept in L2) streams by, each step one contiguous run of a row of A times RQ
 // broadcast entries of B. For small R no lanes are wasted on padding R up to a whole register
 // (R = 10 uses 12 tile rows, not 16 lanes).
+// While one block is worked on, the same columns of the next block (`ahead` rows on, where
+// it exists) are prefetched, so that block arrives in cache in step rather than through the
+// strided first pass over it.
 template <class T, int RQ, int W>
-FACTO_INLINE void tn_tile(index_t b0, index_t b1, index_t j, index_t m, const T* A, index_t lda, const T* Bq, T* ct) {
+FACTO_INLINE void tn_tile(index_t b0, index_t b1, index_t j, index_t m, const T* A, index_t lda, const T* Bq, T* ct,
+                          index_t ahead) {
     T acc[RQ][W] = {};
     for (index_t l = b0; l < b1; ++l) {
         const T* a = A + l * lda + j;
+        if (ahead)
+            for (int x = 0; x < W; x += 64 / static_cast<int>(sizeof(T))) __builtin_prefetch(a + ahead * lda + x);
         const T* b = Bq + l * RQ;
         for (int r = 0; r < RQ; ++r)
 #pragma omp simd
@@ -146,10 +167,11 @@ FACTO_CLONES void tn_cols(index_t l0, index_t l1, index_t m, const T* A, index_t
     const index_t lblock = std::max<index_t>(8, (index_t{128} << 10) / static_cast<index_t>(m * sizeof(T)));
     for (index_t b0 = l0; b0 < l1; b0 += lblock) {
         const index_t b1 = std::min(l1, b0 + lblock);
+        const index_t ahead = b1 + (b1 - b0) <= l1 ? b1 - b0 : 0;
         index_t j = 0;
-        for (; j + JB <= m; j += JB) tn_tile<T, RQ, JB>(b0, b1, j, m, A, lda, Bq, ct);
-        for (; j + lanes <= m; j += lanes) tn_tile<T, RQ, lanes>(b0, b1, j, m, A, lda, Bq, ct);
-        for (; j < m; ++j) tn_tile<T, RQ, 1>(b0, b1, j, m, A, lda, Bq, ct);
+        for (; j + JB <= m; j += JB) tn_tile<T, RQ, JB>(b0, b1, j, m, A, lda, Bq, ct, ahead);
+        for (; j + lanes <= m; j += lanes) tn_tile<T, RQ, lanes>(b0, b1, j, m, A, lda, Bq, ct, ahead);
+        for (; j < m; ++j) tn_tile<T, RQ, 1>(b0, b1, j, m, A, lda, Bq, ct, 0);
     }
     for (index_t j = 0; j < m; ++j)
         for (int r = 0; r < RQ; ++r) Cp[j * RQ + r] += ct[r * m + j];
