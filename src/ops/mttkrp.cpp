@@ -90,11 +90,14 @@ const T* partial_kr(std::span<const basic_matrix<T>> factors, int b, int e, inde
     for (int m = b + 1; m < e; ++m) {
         const auto& F = factors[static_cast<std::size_t>(m)];
         tmp.resize(static_cast<std::size_t>(rows * F.rows() * R));
+        T* const t = tmp.data();  // thread_local: the team uses the pointers
+        const T* const o0 = out.data();
+#pragma omp parallel for schedule(static) if (rows * F.rows() * R > (index_t{1} << 15))
         for (index_t i = 0; i < rows; ++i)
             for (index_t j = 0; j < F.rows(); ++j) {
-                const T* x = out.data() + i * R;
+                const T* x = o0 + i * R;
                 const T* y = F.data() + j * R;
-                T* o = tmp.data() + (i * F.rows() + j) * R;
+                T* o = t + (i * F.rows() + j) * R;
 #pragma omp simd
                 for (index_t r = 0; r < R; ++r) o[r] = x[r] * y[r];
             }

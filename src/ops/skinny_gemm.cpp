@@ -19,9 +19,14 @@ namespace {
 template <class T, int RP>
 const T* pack(const T* B, index_t k, index_t R) {
     static thread_local std::vector<T> P;
-    P.assign(static_cast<std::size_t>(k * RP), T(0));
-    for (index_t l = 0; l < k; ++l) std::copy(B + l * R, B + l * R + R, P.data() + l * RP);
-    return P.data();
+    P.resize(static_cast<std::size_t>(k * RP));
+    T* p = P.data();
+#pragma omp parallel for schedule(static) if (k * RP > (index_t{1} << 15))
+    for (index_t l = 0; l < k; ++l) {
+        std::copy(B + l * R, B + l * R + R, p + l * RP);
+        std::fill(p + l * RP + R, p + (l + 1) * RP, T(0));
+    }
+    return p;
 }
 
 constexpr index_t kblock = 512;  // rows of packed B per block: RP * 512 * 8 bytes stays in L2
