@@ -1,4 +1,5 @@
 // sort_coords.cpp: stable sort of sparse coordinates by packed 64-bit keys (LSD radix sort).
+#include "core/parallel.hpp"
 #include "core/sort_coords.hpp"
 
 #include <algorithm>
@@ -71,7 +72,7 @@ sorted_entries<T> sort_by_key(const std::vector<std::vector<index_t>>& indices, 
     reserve_huge(a, static_cast<std::size_t>(n));
     a.resize(static_cast<std::size_t>(n));
     bool sorted = true;
-#pragma omp parallel for schedule(static) reduction(&& : sorted)
+#pragma omp parallel for schedule(static) reduction(&& : sorted) if (detail::worth_parallel(n))
     for (index_t k = 0; k < n; ++k) {
         a[static_cast<std::size_t>(k)] = {key_of(k), values[static_cast<std::size_t>(k)]};
         if (k > 0) sorted = sorted && key_of(k - 1) <= a[static_cast<std::size_t>(k)].key;
@@ -102,7 +103,7 @@ sorted_entries<T> sort_by_key(const std::vector<std::vector<index_t>>& indices, 
         reserve_huge(c, static_cast<std::size_t>(m));
         c.resize(static_cast<std::size_t>(m));
     }
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (detail::worth_parallel(m))
     for (index_t k = 0; k < m; ++k) {
         std::uint64_t key = keys[static_cast<std::size_t>(k)];
         for (int l = N - 1; l >= 0; --l) {

@@ -1,4 +1,5 @@
 // sparse.cpp: COO editing and canonical form, dense <-> sparse, CSF construction and sets.
+#include "core/parallel.hpp"
 #include "facto/core/sparse.hpp"
 
 #include <algorithm>
@@ -210,7 +211,7 @@ basic_csf_tensor<T> build_csf(const basic_coo_tensor<T>& X, std::span<const int>
     // level l or above. first_diff[k]: the first level at which nonzero k differs from k-1.
     const auto& lvl = sorted.coords;
     std::vector<unsigned char> first_diff(static_cast<std::size_t>(n));
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (detail::worth_parallel(n))
     for (index_t k = 0; k < n; ++k) {
         int d = 0;
         if (k > 0)
@@ -327,7 +328,7 @@ basic_csf_set<T> make_csf_set(const basic_coo_tensor<T>& X, csf_policy policy) {
         set.csfs.resize(static_cast<std::size_t>(N));
         std::vector<std::exception_ptr> errors(static_cast<std::size_t>(N));
         // One tree per thread; exceptions (bad_alloc) cannot leave an OpenMP region.
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) if (detail::worth_parallel(X.nnz()))
         for (int m = 0; m < N; ++m) {
             try {
                 const std::vector<int> mo = csf_mode_order(X.shape, m);

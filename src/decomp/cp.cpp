@@ -1,4 +1,5 @@
 // cp.cpp: CP-ALS and CP-HALS, written once for dense and sparse tensors in float and double.
+#include "core/parallel.hpp"
 #include "facto/decomp/cp.hpp"
 
 #include <cblas.h>
@@ -165,7 +166,7 @@ void hals_update(basic_matrix<T>& A, const basic_matrix<T>& M, const basic_matri
     double f = vmax > 0 ? rel * mmax / vmax : 0;
     if (!(f >= static_cast<double>(std::numeric_limits<T>::min()))) f = std::numeric_limits<T>::min();
     const T floor = static_cast<T>(f);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (detail::worth_parallel(I * R * R))
     for (index_t i = 0; i < I; ++i) {
         T* a = A.data() + i * R;
         const T* mi = M.data() + i * R;

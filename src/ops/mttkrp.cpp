@@ -1,5 +1,6 @@
 // mttkrp.cpp: MTTKRP, the core kernel of CP-ALS: dense (GEMM on the natural layout) and
 // sparse (CSF walks), the naive references, and the inner products for the fit.
+#include "core/parallel.hpp"
 #include "facto/ops/mttkrp.hpp"
 
 #include <cblas.h>
@@ -92,7 +93,7 @@ const T* partial_kr(std::span<const basic_matrix<T>> factors, int b, int e, inde
         tmp.resize(static_cast<std::size_t>(rows * F.rows() * R));
         T* const t = tmp.data();  // thread_local: the team uses the pointers
         const T* const o0 = out.data();
-#pragma omp parallel for schedule(static) if (rows * F.rows() * R > (index_t{1} << 15))
+#pragma omp parallel for schedule(static) if (detail::worth_parallel(rows * F.rows() * R))
         for (index_t i = 0; i < rows; ++i)
             for (index_t j = 0; j < F.rows(); ++j) {
                 const T* x = o0 + i * R;
@@ -113,7 +114,7 @@ const T* partial_kr(std::span<const basic_matrix<T>> factors, int b, int e, inde
 // when stride_j = 1.
 template <class T>
 void combine(const T* P, index_t np, index_t stride_p, index_t stride_j, const T* W, index_t J, index_t R, T* out) {
-#pragma omp parallel
+#pragma omp parallel if (detail::worth_parallel(np * J * R))
     {
         const index_t nt = omp_get_num_threads(), t = omp_get_thread_num();
         const index_t per = (J + nt - 1) / nt;
@@ -407,10 +408,10 @@ void nonroot_dispatch(const csf_ctx<T>& c, int d, T* out, index_t ib, index_t ie
 // Root mode: root ids are distinct, so each output row is written by one thread; slices are
 // dealt dynamically in chunks. Race-free, and each row's sum order is fixed: deterministic.
 template <class T>
-void mttkrp_root(const csf_ctx<T>& c, index_t nroot, T* out) {
+void mttkrp_root(const csf_ctx<T>& c, index_t nroot, index_t nnz, T* out) {
     constexpr index_t chunk = 16;
     const index_t nchunks = (nroot + chunk - 1) / chunk;
-#pragma omp parallel
+#pragma omp parallel if (detail::worth_parallel(nnz * c.R))
     {
         std::vector<T> buf(static_cast<std::size_t>(c.N * c.R));
 #pragma omp for schedule(dynamic, 1)
@@ -448,7 +449,7 @@ void mttkrp_nonroot(const csf_ctx<T>& c, const basic_csf_tensor<T>& X, int d, in
     static thread_local std::vector<T> scratch;
     scratch.assign(static_cast<std::size_t>(std::max(nt - 1, 0)) * size, T(0));
     T* const copies = scratch.data();
-#pragma omp parallel num_threads(nt)
+#pragma omp parallel num_threads(nt) if (detail::worth_parallel(nnz * R))
     {
         const int tid = omp_get_thread_num();
         T* priv = tid == 0 ? out : copies + static_cast<std::size_t>(tid - 1) * size;
@@ -498,7 +499,7 @@ void mttkrp(const basic_csf_set<T>& X, std::span<const basic_matrix<T>> factors,
     const csf_ctx<T> ctx(csf, factors, R);
     const int d = static_cast<int>(std::find(csf.mode_order.begin(), csf.mode_order.end(), mode) - csf.mode_order.begin());
     if (d == 0)
-        mttkrp_root(ctx, csf.nodes(0), out.data());
+        mttkrp_root(ctx, csf.nodes(0), csf.nnz(), out.data());
     else
         mttkrp_nonroot(ctx, csf, d, rows, out.data());
 }
@@ -574,7 +575,7 @@ double inner(const basic_coo_tensor<T>& X, const basic_kruskal_tensor<T>& M) {
     constexpr index_t chunk = 1 << 14;
     const index_t nchunks = (n + chunk - 1) / chunk;
     std::vector<double> part(static_cast<std::size_t>(nchunks));
-#pragma omp parallel
+#pragma omp parallel if (nchunks > 1)
     {
         std::vector<double> row(static_cast<std::size_t>(R));
 #pragma omp for schedule(static)

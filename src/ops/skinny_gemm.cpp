@@ -1,4 +1,5 @@
 // skinny_gemm.cpp: register-tiled GEMM with a thin right-hand side, for dense MTTKRP.
+#include "core/parallel.hpp"
 #include "ops/skinny_gemm.hpp"
 
 #include <omp.h>
@@ -21,7 +22,7 @@ const T* pack(const T* B, index_t k, index_t R) {
     static thread_local std::vector<T> P;
     P.resize(static_cast<std::size_t>(k * RP));
     T* p = P.data();
-#pragma omp parallel for schedule(static) if (k * RP > (index_t{1} << 15))
+#pragma omp parallel for schedule(static) if (detail::worth_parallel(k * RP))
     for (index_t l = 0; l < k; ++l) {
         std::copy(B + l * R, B + l * R + R, p + l * RP);
         std::fill(p + l * RP + R, p + (l + 1) * RP, T(0));
@@ -186,7 +187,7 @@ template <class T, int RP>
 void run_nn(index_t m, index_t R, index_t k, const T* A, index_t lda, const T* B, T* C) {
     const T* Bp = pack<T, RP>(B, k, R);
     // Threads own contiguous blocks of rows of C: no races, fixed sums.
-#pragma omp parallel
+#pragma omp parallel if (detail::worth_parallel(m * k * R))
     {
         const index_t nt = omp_get_num_threads(), t = omp_get_thread_num();
         const index_t per = (m + nt - 1) / nt;
@@ -204,7 +205,7 @@ void run_tn(index_t m, index_t R, index_t k, const T* A, index_t lda, const T* B
     static thread_local std::vector<T> copies;
     copies.assign(static_cast<std::size_t>(nt) * static_cast<std::size_t>(m * RP), T(0));
     T* Cp = copies.data();  // the caller's thread_local: other threads must use this pointer
-#pragma omp parallel num_threads(nt)
+#pragma omp parallel num_threads(nt) if (detail::worth_parallel(m * k * R))
     {
         const index_t team = omp_get_num_threads(), t = omp_get_thread_num();
         const index_t per = (k + team - 1) / team;
