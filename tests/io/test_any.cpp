@@ -12,21 +12,13 @@
 #include "facto/core/error.hpp"
 #include "facto/io/file.hpp"
 #include "facto/io/npy.hpp"
+#include "io/io_testing.hpp"
 
 namespace fs = std::filesystem;
 using namespace facto;
+using facto::testing::temp_dir;
 
 namespace {
-
-struct temp_dir {
-    fs::path dir;
-    temp_dir() {
-        std::string t = (fs::temp_directory_path() / "facto_test_any_XXXXXX").string();
-        dir = ::mkdtemp(t.data());
-    }
-    ~temp_dir() { fs::remove_all(dir); }
-    std::string operator/(const std::string& name) const { return (dir / name).string(); }
-};
 
 bool has(const std::vector<file_problem>& v, std::size_t line, const std::string& text) {
     for (const auto& p : v)

@@ -12,21 +12,13 @@
 
 #include "facto/core/error.hpp"
 #include "facto/io/file.hpp"
+#include "io/io_testing.hpp"
 
 namespace fs = std::filesystem;
 using namespace facto;
+using facto::testing::as_map;
 
 namespace {
-
-std::map<std::vector<index_t>, double> as_map(const coo_tensor& X) {
-    std::map<std::vector<index_t>, double> m;
-    for (index_t k = 0; k < X.nnz(); ++k) {
-        std::vector<index_t> c;
-        for (int d = 0; d < X.order(); ++d) c.push_back(X.indices[static_cast<std::size_t>(d)][static_cast<std::size_t>(k)]);
-        m[c] += X.values[static_cast<std::size_t>(k)];
-    }
-    return m;
-}
 
 template <class F>
 std::string error_of(F&& f) {

@@ -11,21 +11,13 @@
 #include <random>
 
 #include "facto/core/error.hpp"
+#include "io/io_testing.hpp"
 
 namespace fs = std::filesystem;
 using namespace facto;
+using facto::testing::temp_dir;
 
 namespace {
-
-struct temp_dir {
-    fs::path dir;
-    temp_dir() {
-        std::string t = (fs::temp_directory_path() / "facto_test_file_XXXXXX").string();
-        dir = ::mkdtemp(t.data());
-    }
-    ~temp_dir() { fs::remove_all(dir); }
-    std::string operator/(const std::string& name) const { return (dir / name).string(); }
-};
 
 void put(const std::string& path, const std::string& bytes) {
     std::ofstream f(path, std::ios::binary);

@@ -9,9 +9,11 @@
 
 #include "facto/core/error.hpp"
 #include "facto/io/file.hpp"
+#include "io/io_testing.hpp"
 
 namespace fs = std::filesystem;
 using namespace facto;
+using facto::testing::temp_dir;
 
 namespace {
 
@@ -32,16 +34,6 @@ std::string error_of(const std::string& text) {
     }
     return "no error";
 }
-
-struct temp_dir {
-    fs::path dir;
-    temp_dir() {
-        std::string t = (fs::temp_directory_path() / "facto_test_mtx_XXXXXX").string();
-        dir = ::mkdtemp(t.data());
-    }
-    ~temp_dir() { fs::remove_all(dir); }
-    std::string operator/(const std::string& name) const { return (dir / name).string(); }
-};
 
 }  // namespace
 

@@ -12,23 +12,15 @@
 
 #include "facto/core/error.hpp"
 #include "facto/io/file.hpp"
+#include "io/io_testing.hpp"
 
 namespace fs = std::filesystem;
 using namespace facto;
+using facto::testing::temp_dir;
 
 namespace {
 
 const std::string fixtures = std::string(FACTO_TEST_DATA) + "/npy/";
-
-struct temp_dir {
-    fs::path dir;
-    temp_dir() {
-        std::string t = (fs::temp_directory_path() / "facto_test_npy_XXXXXX").string();
-        dir = ::mkdtemp(t.data());
-    }
-    ~temp_dir() { fs::remove_all(dir); }
-    std::string operator/(const std::string& name) const { return (dir / name).string(); }
-};
 
 // The array every fixture called "base" holds: arange(24).reshape(2, 3, 4) * 0.5 - 3.
 tensor base_tensor() {

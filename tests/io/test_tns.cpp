@@ -13,9 +13,11 @@
 
 #include "facto/core/error.hpp"
 #include "facto/io/file.hpp"
+#include "io/io_testing.hpp"
 
 namespace fs = std::filesystem;
 using namespace facto;
+using facto::testing::as_map;
 
 namespace {
 
@@ -33,16 +35,6 @@ std::map<std::vector<index_t>, double> naive(const std::string& text, int order,
         ls >> v;
         for (auto& x : c) x -= base;
         m[c] += v;
-    }
-    return m;
-}
-
-std::map<std::vector<index_t>, double> as_map(const coo_tensor& X) {
-    std::map<std::vector<index_t>, double> m;
-    for (index_t k = 0; k < X.nnz(); ++k) {
-        std::vector<index_t> c;
-        for (int d = 0; d < X.order(); ++d) c.push_back(X.indices[static_cast<std::size_t>(d)][static_cast<std::size_t>(k)]);
-        m[c] += X.values[static_cast<std::size_t>(k)];
     }
     return m;
 }
