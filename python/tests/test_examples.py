@@ -1,0 +1,24 @@
+"""examples/python runs and does what it says."""
+import os
+import subprocess
+import sys
+
+from conftest import REPO
+
+EXAMPLE = REPO / "examples" / "python" / "cp_amino_acids.py"
+
+
+def test_cp_amino_acids_example(tmp_path):
+    data = REPO.parent / "shared" / "data" / "amino-acids-claus"
+    out = tmp_path / "factors.png"
+    done = subprocess.run([sys.executable, str(EXAMPLE), "--data", str(data), "--out", str(out)],
+                          capture_output=True, text=True, env=os.environ, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    if (data / "claus.npy").is_file():
+        # Rank 3 finds the three amino acids, one per component.
+        found = {line.split(": ")[1].split(" ")[0] for line in done.stdout.splitlines() if line.startswith("component")}
+        assert found == {"tryptophan", "tyrosine", "phenylalanine"}
+    else:
+        assert done.stdout.startswith("handwritten digits")
+    if "matplotlib is not installed" not in done.stdout:
+        assert out.is_file() and out.stat().st_size > 10000
