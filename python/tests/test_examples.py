@@ -2,7 +2,9 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
+import facto
 from conftest import REPO
 
 EXAMPLE = REPO / "examples" / "python" / "cp_amino_acids.py"
@@ -11,8 +13,9 @@ EXAMPLE = REPO / "examples" / "python" / "cp_amino_acids.py"
 def test_cp_amino_acids_example(tmp_path):
     data = REPO.parent / "shared" / "data" / "amino-acids-claus"
     out = tmp_path / "factors.png"
+    env = {**os.environ, "PYTHONPATH": str(Path(facto.__file__).resolve().parents[1])}  # the facto under test
     done = subprocess.run([sys.executable, str(EXAMPLE), "--data", str(data), "--out", str(out)],
-                          capture_output=True, text=True, env=os.environ, cwd=tmp_path)
+                          capture_output=True, text=True, env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     if (data / "claus.npy").is_file():
         # Rank 3 finds the three amino acids, one per component.
