@@ -10,6 +10,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   zlib1g-dev liblzma-dev
   python3 python3-numpy python3-sklearn
+  # the Python module: bindings, tests, and an offline `pip install --no-build-isolation .`
+  pybind11-dev python3-dev python3-scipy python3-pytest
+  python3-pip python3-venv python3-setuptools python3-wheel
 )
 
 missing=()
