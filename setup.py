@@ -39,11 +39,12 @@ class cmake_build_ext(build_ext):
         shutil.copyfile(built[-1], target)
 
 
-# setuptools' scratch files (build/, facto.egg-info) go under the project's git-ignored build folder.
-(ROOT / "build").mkdir(exist_ok=True)
+# setuptools' scratch files (build/, facto.egg-info) go under a git-ignored build folder: the
+# CMake one when given (so test runs from different build folders do not share them).
+SCRATCH = Path(os.environ.get("FACTO_BUILD_DIR") or ROOT / "build") / "setuptools"
+SCRATCH.mkdir(parents=True, exist_ok=True)
 setup(
     ext_modules=[Extension("facto._facto", sources=[])],
     cmdclass={"build_ext": cmake_build_ext},
-    options={"build": {"build_base": str(ROOT / "build" / "setuptools")},
-             "egg_info": {"egg_base": str(ROOT / "build")}},
+    options={"build": {"build_base": str(SCRATCH)}, "egg_info": {"egg_base": str(SCRATCH)}},
 )

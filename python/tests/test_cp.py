@@ -173,22 +173,25 @@ def test_ctrl_c_raises_keyboard_interrupt():
 
 def test_gil_is_released_during_computation():
     X = long_problem()
-    ticks = []
+    ticks, iter_times = [], []
     done = threading.Event()
     result = {}
 
     def work():
-        result["r"] = facto.cp_als(X, 8, max_iters=150, tol=0)
+        result["r"] = facto.cp_als(X, 8, max_iters=1000, tol=0, on_iteration=lambda it: iter_times.append(time.monotonic()))
         done.set()
 
     worker = threading.Thread(target=work)
     worker.start()
-    while not done.is_set():  # this loop runs only if the worker does not hold the GIL
+    while not done.is_set():
         ticks.append(time.monotonic())
         time.sleep(0.001)
     worker.join()
-    assert result["r"].iters == 150
-    assert len(ticks) > 10
+    assert result["r"].iters == 1000
+    # Had the worker kept the GIL inside cp_als, this thread could not run between its first and
+    # last iteration at all.
+    during = [t for t in ticks if iter_times[0] < t < iter_times[-1]]
+    assert len(during) >= 5
 
 
 def test_errors(rng):
