@@ -165,3 +165,20 @@ def test_sparse_mttkrp_matches_numpy(rng):
         ref = mttkrp_ref(X, factors, mode)
         np.testing.assert_allclose(facto.mttkrp(C, factors, mode), ref, atol=1e-12 * np.abs(ref).max())
         np.testing.assert_allclose(facto.mttkrp(S, factors, mode), ref, atol=1e-12 * np.abs(ref).max())
+
+
+def test_cpp_exceptions_arrive_as_python_ones(tmp_path):
+    # facto::invalid_argument and parse_error -> ValueError, out_of_range -> IndexError,
+    # io_error -> OSError, std::bad_alloc -> MemoryError, each with the C++ message.
+    with pytest.raises(ValueError, match=r"^cp_als: rank must be >= 1, got 0$"):
+        facto.cp_als(np.ones((2, 2)), 0)
+    with pytest.raises(ValueError, match=r"^x\.tns:1: "):
+        facto.parse_tns("1 1 nan?\n", "x.tns")
+    with pytest.raises(IndexError, match=r"^coo_tensor: "):
+        facto.coo_tensor([[3]], [1.0], shape=(2,))
+    missing = tmp_path / "missing.npy"
+    with pytest.raises(OSError, match=f"^read_file: cannot open '{missing}'"):
+        facto.read_npy(str(missing))
+    huge = facto.kruskal_tensor([np.ones((2**19, 1))] * 3)  # 2^57 entries: no allocator gives that
+    with pytest.raises(MemoryError):
+        huge.full()
