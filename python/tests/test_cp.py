@@ -119,14 +119,12 @@ def test_sparse_inputs_agree_with_dense(rng):
 
 def test_scipy_sparse_matrix(rng):
     M = sp.random(30, 20, density=0.3, random_state=5, format="csc")
-    start = [rng.random((d, 4)) for d in M.shape]
-    r = facto.cp_als(M, 4, initial=start, max_iters=30, tol=0)
-    d = facto.cp_als(M.toarray(order="C"), 4, initial=start, max_iters=30, tol=0)
-    assert r.fit == pytest.approx(d.fit, abs=1e-10)
-    assert r.fit == pytest.approx(numpy_fit(M.toarray(), r.model), abs=1e-9)
-    # Random starts are drawn differently for sparse and dense inputs; each is a valid run.
-    s = facto.cp_als(M.tocsr(), 4, seed=2, max_iters=30)
-    assert s.fit == pytest.approx(numpy_fit(M.toarray(), s.model), abs=1e-9)
+    dense = M.toarray(order="C")  # csc.toarray() would be Fortran order: the transposed problem
+    for start in ({"seed": 2}, {"initial": [rng.random((d, 4)) for d in M.shape]}):
+        r = facto.cp_als(M, 4, max_iters=30, tol=0, **start)
+        d = facto.cp_als(dense, 4, max_iters=30, tol=0, **start)
+        assert r.fit == pytest.approx(d.fit, abs=1e-9)
+        assert r.fit == pytest.approx(numpy_fit(dense, r.model), abs=1e-9)
 
 
 def test_callback_sees_every_iteration_and_can_stop(rng):
