@@ -86,8 +86,12 @@ cp_result run_cp(bool hals, py::handle X, index_t rank, int max_iters, double to
         const auto& S = X.cast<const csf_set&>();
         py::gil_scoped_release release;
         r = hals ? cp_hals(S, o) : cp_als(S, o);
-    } else if (py::isinstance<coo_tensor>(X) || is_scipy_sparse(X)) {
-        const coo_tensor C = py::isinstance<coo_tensor>(X) ? X.cast<coo_tensor>() : coo_from_scipy(X);
+    } else if (py::isinstance<coo_tensor>(X)) {
+        const auto& C = X.cast<const coo_tensor&>();
+        py::gil_scoped_release release;
+        r = hals ? cp_hals(C, o) : cp_als(C, o);
+    } else if (is_scipy_sparse(X)) {
+        const coo_tensor C = coo_from_scipy(X);
         py::gil_scoped_release release;
         r = hals ? cp_hals(C, o) : cp_als(C, o);
     } else {
