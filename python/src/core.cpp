@@ -13,7 +13,7 @@ namespace facto::python {
 
 namespace {
 
-coo_tensor make_coo(py::handle indices, py::handle values, py::handle shape) {
+coo_tensor make_coo(py::object indices, py::object values, py::object shape) {
     const char* who = "coo_tensor";
     py::array idx = py::array::ensure(indices);
     if (!idx) throw py::error_already_set();
@@ -65,7 +65,7 @@ py::array indices_array(const coo_tensor& X) {
 }
 
 template <class T>
-std::vector<basic_matrix<T>> as_factors(py::handle obj, const char* who) {
+std::vector<basic_matrix<T>> as_factors(py::object obj, const char* who) {
     std::vector<basic_matrix<T>> out;
     for (py::handle f : obj) {
         const auto A = py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(f);
@@ -79,7 +79,7 @@ std::vector<basic_matrix<T>> as_factors(py::handle obj, const char* who) {
 }
 
 template <class T>
-py::array mttkrp_dense(const dense_input& in, py::handle factors, int mode) {
+py::array mttkrp_dense(const dense_input& in, py::object factors, int mode) {
     auto F = as_factors<T>(factors, "mttkrp");
     const int order = static_cast<int>(in.shape.size());
     if (mode < 0 || mode >= order)
@@ -121,8 +121,8 @@ coo_tensor(shape): an empty tensor. coo_tensor.from_scipy(M): from any scipy.spa
 
 The attributes are read-only copies.)doc")
         .def(py::init(&make_coo), py::arg("indices"), py::arg("values"), py::arg("shape") = py::none())
-        .def(py::init([](py::handle shape) { return coo_tensor(as_shape(shape, "coo_tensor")); }), py::arg("shape"))
-        .def_static("from_scipy", [](py::handle M) { return coo_from_scipy(M); }, py::arg("matrix"),
+        .def(py::init([](py::object shape) { return coo_tensor(as_shape(shape, "coo_tensor")); }), py::arg("shape"))
+        .def_static("from_scipy", [](py::object M) { return coo_from_scipy(M); }, py::arg("matrix"),
                     "A 2-way coo_tensor from a scipy.sparse matrix or array (duplicates kept).")
         .def_property_readonly("shape", [](const coo_tensor& X) { return shape_tuple(X.shape); })
         .def_property_readonly("indices", &indices_array, "int64 array of shape (order, nnz)")
@@ -177,7 +177,7 @@ A CP model: sum_r weights[r] * outer(factors[0][:, r], factors[1][:, r], ...).
 kruskal_tensor(factors, weights=None): factors is a list of 2-D arrays (dimension x rank), weights
 defaults to ones. The attributes weights and factors are read-only float64 copies; assign to them
 to change the model.)doc")
-        .def(py::init([](py::handle factors, py::handle weights) {
+        .def(py::init([](py::object factors, py::object weights) {
             kruskal_tensor K = as_kruskal(factors, "kruskal_tensor");
             if (!weights.is_none()) {
                 const auto w = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(weights);
@@ -189,7 +189,7 @@ to change the model.)doc")
         }), py::arg("factors"), py::arg("weights") = py::none())
         .def_property("weights",
             [](const kruskal_tensor& K) { return frozen_copy(K.weights.data(), shape_t{K.rank()}); },
-            [](kruskal_tensor& K, py::handle w) {
+            [](kruskal_tensor& K, py::object w) {
                 const auto a = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(w);
                 if (!a) throw py::error_already_set();
                 std::vector<double> v(a.data(), a.data() + a.size());
@@ -203,7 +203,7 @@ to change the model.)doc")
                 for (const auto& F : K.factors) out.append(frozen_copy(F.data(), shape_t{F.rows(), F.cols()}));
                 return out;
             },
-            [](kruskal_tensor& K, py::handle factors) {
+            [](kruskal_tensor& K, py::object factors) {
                 kruskal_tensor next = as_kruskal(factors, "kruskal_tensor.factors");
                 next.weights = K.weights;
                 next.validate("kruskal_tensor.factors");
@@ -240,13 +240,13 @@ Factor match score in [0, 1]: components matched by permutation (exactly, by the
 algorithm, up to rank 300), each scored by (1 - |l1-l2|/max(l1,l2)) * prod_n |cos|, averaged over
 the rank of truth.)doc");
 
-    m.def("norm", [](py::handle X) {
+    m.def("norm", [](py::object X) {
         if (py::isinstance<coo_tensor>(X)) return norm(X.cast<const coo_tensor&>());
         const dense_input in = as_dense(X, "norm");
         return in.single ? norm(in.view<float>()) : norm(in.view<double>());
     }, py::arg("X"), "Frobenius norm of a dense array or a coo_tensor (accumulated in double).");
 
-    m.def("to_coo", [](py::handle X, double threshold) {
+    m.def("to_coo", [](py::object X, double threshold) {
         const dense_input in = as_dense(X, "to_coo", false);
         return in.single ? [&] {
             const auto S = to_coo(in.view<float>(), threshold);
@@ -260,7 +260,7 @@ the rank of truth.)doc");
     m.def("to_dense", [](const coo_tensor& X) { return to_numpy(to_dense(X)); }, py::arg("X"),
           "Sparse -> dense float64 array (duplicates summed).");
 
-    m.def("mttkrp", [](py::handle X, py::handle factors, int mode) -> py::array {
+    m.def("mttkrp", [](py::object X, py::object factors, int mode) -> py::array {
         if (py::isinstance<csf_set>(X) || py::isinstance<coo_tensor>(X)) {
             const auto F = as_factors<double>(factors, "mttkrp");
             matrix out;

@@ -16,7 +16,7 @@ namespace facto::python {
 
 namespace {
 
-cp_init parse_init(py::handle init, bool have_initial, const char* who) {
+cp_init parse_init(py::object init, bool have_initial, const char* who) {
     if (init.is_none()) return have_initial ? cp_init::given : cp_init::random;
     if (py::isinstance<cp_init>(init)) return init.cast<cp_init>();
     if (py::isinstance<py::str>(init)) {
@@ -29,7 +29,7 @@ cp_init parse_init(py::handle init, bool have_initial, const char* who) {
     throw invalid_argument(std::string(who) + ": init must be a string or facto.cp_init");
 }
 
-csf_policy parse_csf(py::handle csf, const char* who) {
+csf_policy parse_csf(py::object csf, const char* who) {
     if (py::isinstance<csf_policy>(csf)) return csf.cast<csf_policy>();
     const auto s = py::str(csf).cast<std::string>();
     if (s == "one") return csf_policy::one;
@@ -39,8 +39,8 @@ csf_policy parse_csf(py::handle csf, const char* who) {
 
 /// One CP run from Python: converts the input, runs with the GIL released, and turns a
 /// pending Python exception (Ctrl-C, or one raised by the callback) into the call's exception.
-cp_result run_cp(bool hals, py::handle X, index_t rank, int max_iters, double tol, std::uint64_t seed,
-                 py::handle init, py::handle initial, int threads, py::handle csf, py::handle on_iteration,
+cp_result run_cp(bool hals, py::object X, index_t rank, int max_iters, double tol, std::uint64_t seed,
+                 py::object init, py::object initial, int threads, py::object csf, py::object on_iteration,
                  bool progress) {
     const char* who = hals ? "cp_hals" : "cp_als";
     cp_options o;
@@ -176,8 +176,8 @@ void bind_cp(py::module_& m) {
         const std::string doc = std::string(hals ? "Nonnegative CP by hierarchical ALS (HALS): nonnegative factors.\n"
                                                  : "CP decomposition by alternating least squares.\n") + cp_doc;
         m.def(hals ? "cp_hals" : "cp_als",
-              [hals](py::handle X, index_t rank, int max_iters, double tol, std::uint64_t seed, py::handle init,
-                     py::handle initial, int threads, py::handle csf, py::handle on_iteration, bool progress) {
+              [hals](py::object X, index_t rank, int max_iters, double tol, std::uint64_t seed, py::object init,
+                     py::object initial, int threads, py::object csf, py::object on_iteration, bool progress) {
                   return run_cp(hals, X, rank, max_iters, tol, seed, init, initial, threads, csf, on_iteration,
                                 progress);
               },

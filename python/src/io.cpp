@@ -19,7 +19,7 @@ namespace {
 
 using release = py::gil_scoped_release;
 
-tns_read_options tns_options(int index_base, py::handle shape, bool sum_duplicates) {
+tns_read_options tns_options(int index_base, py::object shape, bool sum_duplicates) {
     tns_read_options o;
     o.index_base = index_base;
     if (!shape.is_none()) o.shape = as_shape(shape, "read_tns");
@@ -27,7 +27,7 @@ tns_read_options tns_options(int index_base, py::handle shape, bool sum_duplicat
     return o;
 }
 
-csv_options csv_opts(py::handle delimiter, int header, int index_base) {
+csv_options csv_opts(py::object delimiter, int header, int index_base) {
     csv_options o;
     if (!delimiter.is_none()) {
         const auto d = delimiter.cast<std::string>();
@@ -41,7 +41,7 @@ csv_options csv_opts(py::handle delimiter, int header, int index_base) {
 }
 
 /// A dtype argument as "float64" or "float32".
-bool wants_single(py::handle dtype, const char* who) {
+bool wants_single(py::object dtype, const char* who) {
     const py::dtype dt = py::dtype::from_args(py::reinterpret_borrow<py::object>(dtype));
     if (dt.is(py::dtype::of<float>())) return true;
     if (dt.is(py::dtype::of<double>())) return false;
@@ -65,7 +65,7 @@ tensor as_tensor(py::handle X, const char* who) {
     return tensor(v.shape(), std::vector<double>(v.data(), v.data() + v.size()));
 }
 
-any_tensor as_any(py::handle X, const char* who) {
+any_tensor as_any(py::object X, const char* who) {
     if (py::isinstance<coo_tensor>(X)) return X.cast<coo_tensor>();
     if (is_scipy_sparse(X)) return coo_from_scipy(X);
     return as_tensor(X, who);
@@ -79,7 +79,7 @@ py::object from_any(any_tensor&& X) {
 }  // namespace
 
 void bind_io(py::module_& m) {
-    m.def("read_tns", [](const std::string& path, int index_base, py::handle shape, bool sum_duplicates) {
+    m.def("read_tns", [](const std::string& path, int index_base, py::object shape, bool sum_duplicates) {
         const auto o = tns_options(index_base, shape, sum_duplicates);
         release r;
         return read_tns(path, o);
@@ -88,7 +88,7 @@ void bind_io(py::module_& m) {
 Reads a FROSTT .tns file (also .tns.gz / .tns.xz) as a coo_tensor. index_base -1 detects it
 (0-based if any index is 0); shape overrides the largest index per mode; duplicates are summed
 unless sum_duplicates is False. Raises OSError (cannot read) or ValueError ("FILE:LINE: ...").)doc");
-    m.def("parse_tns", [](const std::string& text, const std::string& name, int index_base, py::handle shape,
+    m.def("parse_tns", [](const std::string& text, const std::string& name, int index_base, py::object shape,
                           bool sum_duplicates) {
         const auto o = tns_options(index_base, shape, sum_duplicates);
         release r;
@@ -96,7 +96,7 @@ unless sum_duplicates is False. Raises OSError (cannot read) or ValueError ("FIL
     }, py::arg("text"), py::arg("name") = "<memory>", py::kw_only(), py::arg("index_base") = -1,
           py::arg("shape") = py::none(), py::arg("sum_duplicates") = true,
           "Parses .tns text (see read_tns); name appears in error messages.");
-    m.def("write_tns", [](const std::string& path, py::handle X, int index_base) {
+    m.def("write_tns", [](const std::string& path, py::object X, int index_base) {
         const any_tensor A = as_any(X, "write_tns");
         const coo_tensor C = std::holds_alternative<coo_tensor>(A) ? std::get<coo_tensor>(A)
                                                                   : to_coo(std::get<tensor>(A).view());
@@ -105,7 +105,7 @@ unless sum_duplicates is False. Raises OSError (cannot read) or ValueError ("FIL
     }, py::arg("path"), py::arg("X"), py::arg("index_base") = 1,
           "Writes a coo_tensor (or the nonzeros of a dense array) as .tns text, atomically.");
 
-    m.def("read_npy", [](const std::string& path, py::handle dtype) -> py::array {
+    m.def("read_npy", [](const std::string& path, py::object dtype) -> py::array {
         if (wants_single(dtype, "read_npy")) {
             tensor_f X = [&] { release r; return read_npy<float>(path); }();
             return to_numpy(std::move(X));
@@ -115,7 +115,7 @@ unless sum_duplicates is False. Raises OSError (cannot read) or ValueError ("FIL
     }, py::arg("path"), py::arg("dtype") = "float64", R"doc(
 Reads a .npy file (float, integer or bool; C or Fortran order) as a C-order float64 (or float32)
 array. A 0-d array becomes shape (1,).)doc");
-    m.def("write_npy", [](const std::string& path, py::handle X) {
+    m.def("write_npy", [](const std::string& path, py::object X) {
         const dense_input in = as_dense(X, "write_npy", false);
         if (in.single) write_npy_as<float>(path, in);
         else write_npy_as<double>(path, in);
@@ -140,7 +140,7 @@ array. A 0-d array becomes shape (1,).)doc");
         tensor X = [&] { release r; return read_mtx_dense(path); }();
         return to_numpy(std::move(X));
     }, py::arg("path"), "Reads a MatrixMarket file as a dense float64 matrix.");
-    m.def("write_mtx", [](const std::string& path, py::handle X) {
+    m.def("write_mtx", [](const std::string& path, py::object X) {
         any_tensor A = as_any(X, "write_mtx");
         release r;
         if (auto* C = std::get_if<coo_tensor>(&A)) write_mtx(path, *C);
@@ -148,14 +148,14 @@ array. A 0-d array becomes shape (1,).)doc");
     }, py::arg("path"), py::arg("X"),
           "Writes a 2-way coo_tensor / scipy.sparse matrix (coordinate) or dense array (array format).");
 
-    m.def("read_csv_coo", [](const std::string& path, py::handle delimiter, int header, int index_base) {
+    m.def("read_csv_coo", [](const std::string& path, py::object delimiter, int header, int index_base) {
         const auto o = csv_opts(delimiter, header, index_base);
         release r;
         return read_csv_coo(path, o);
     }, py::arg("path"), py::kw_only(), py::arg("delimiter") = py::none(), py::arg("header") = -1,
           py::arg("index_base") = -1,
           "Reads coordinate tuples (indices..., value) from CSV/TSV as a coo_tensor; -1 / None detect.");
-    m.def("read_csv_dense", [](const std::string& path, py::handle delimiter, int header) {
+    m.def("read_csv_dense", [](const std::string& path, py::object delimiter, int header) {
         const auto o = csv_opts(delimiter, header, -1);
         tensor X = [&] { release r; return read_csv_dense(path, o); }();
         return to_numpy(std::move(X));
@@ -175,7 +175,7 @@ array. A 0-d array becomes shape (1,).)doc");
           R"doc(
 Reads a tensor in the format its name says (tns, npy, npz, mtx, csv, tsv; optionally .gz/.xz):
 a float64 array for dense formats, a coo_tensor for sparse ones.)doc");
-    m.def("write_tensor", [](const std::string& path, py::handle X) {
+    m.def("write_tensor", [](const std::string& path, py::object X) {
         const any_tensor A = as_any(X, "write_tensor");
         release r;
         write_tensor(path, A);
