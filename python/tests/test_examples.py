@@ -5,13 +5,13 @@ import sys
 from pathlib import Path
 
 import facto
-from conftest import REPO
+from conftest import REPO, SHARED_DATA
 
 EXAMPLE = REPO / "examples" / "python" / "cp_amino_acids.py"
 
 
 def test_cp_amino_acids_example(tmp_path):
-    data = REPO.parent / "shared" / "data" / "amino-acids-claus"
+    data = SHARED_DATA / "amino-acids-claus"
     out = tmp_path / "factors.png"
     env = {**os.environ, "PYTHONPATH": str(Path(facto.__file__).resolve().parents[1])}  # the facto under test
     done = subprocess.run([sys.executable, str(EXAMPLE), "--data", str(data), "--out", str(out)],
