@@ -1,0 +1,62 @@
+// facto/decomp/svd.hpp: truncated SVD of dense matrices, exact (LAPACK) and randomized.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "facto/core/matrix.hpp"
+
+namespace facto {
+
+/// A ~= U diag(s) V^T with U (m x k) and V (n x k) of orthonormal columns, s decreasing.
+template <class T>
+struct basic_svd_result {
+    basic_matrix<T> U;
+    std::vector<T> s;
+    basic_matrix<T> V;
+    index_t rank = 0;           ///< k, the number of singular triplets kept
+    /// ||A - U diag(s) V^T||_F / ||A||_F. svd_truncated: from the discarded singular values.
+    /// svd_randomized: computed from the explicit residual (checked, not estimated).
+    double rel_error = 0;
+    /// svd_randomized only: the a-posteriori estimate sqrt(||A||^2 - ||U^T A||^2) / ||A|| that
+    /// drove the rank choice (Frobenius norms; its rounding floor is ~sqrt(eps) relative).
+    double rel_error_estimate = 0;
+    bool converged = true;      ///< svd_randomized with tol: the estimate reached tol
+};
+using svd_result = basic_svd_result<double>;
+using svd_result_f = basic_svd_result<float>;
+
+/// Settings for svd_truncated().
+struct svd_options {
+    index_t rank = 0;  ///< most triplets kept; 0 means min(m, n)
+    /// > 0: keep the smallest rank (up to `rank`) with ||A - A_k||_F <= tol ||A||_F.
+    double tol = 0;
+};
+
+/// Exact truncated SVD through LAPACK gesdd (divide and conquer).
+/// @throws facto::invalid_argument if rank < 0, tol < 0 or not finite, or LAPACK fails
+/// (non-finite entries).
+template <class T>
+[[nodiscard]] basic_svd_result<T> svd_truncated(const basic_matrix<T>& A, const svd_options& opts = {});
+
+/// Settings for svd_randomized(): a randomized range finder (Halko, Martinsson, Tropp 2011)
+/// with Gaussian test matrices and orthonormalized power iterations.
+struct svd_randomized_options {
+    /// Fixed rank: the number of triplets returned (> 0). 0 selects the fixed-accuracy mode.
+    index_t rank = 0;
+    /// Fixed accuracy (rank == 0): grow the basis Q by `block` columns at a time until the
+    /// estimate ||A - Q Q^T A||_F <= tol ||A||_F, then keep the fewest triplets of Q Q^T A
+    /// within tol. Must be > 0 when rank == 0.
+    double tol = 0;
+    index_t oversample = 10;  ///< extra columns in fixed-rank mode, >= 0
+    int power_iters = 2;      ///< passes of (A A^T) applied to the sketch, >= 0
+    index_t block = 16;       ///< fixed accuracy: columns added per step, >= 1
+    index_t max_rank = 0;     ///< fixed accuracy: basis size cap; 0 means min(m, n)
+    std::uint64_t seed = 0;   ///< same seed, same result
+};
+
+/// Randomized truncated SVD of a dense matrix, fixed rank or fixed accuracy.
+/// @throws facto::invalid_argument on a negative or inconsistent option, or rank > min(m, n).
+template <class T>
+[[nodiscard]] basic_svd_result<T> svd_randomized(const basic_matrix<T>& A, const svd_randomized_options& opts = {});
+
+}  // namespace facto

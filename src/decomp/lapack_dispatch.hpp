@@ -1,0 +1,89 @@
+// lapack_dispatch.hpp: float/double overloads of the BLAS/LAPACKE calls behind SVD and Tucker.
+#pragma once
+#include <cblas.h>
+#include <lapacke.h>
+
+#include <algorithm>
+#include <string>
+
+#include "facto/core/error.hpp"
+#include "facto/core/matrix.hpp"
+
+namespace facto::detail {
+
+// BLAS and LAPACK want leading dimensions >= 1 even for empty matrices.
+inline blasint ld(index_t n) { return static_cast<blasint>(std::max<index_t>(n, 1)); }
+
+/// C = alpha op(A) op(B) + beta C, row-major.
+inline void gemm(bool ta, bool tb, index_t m, index_t n, index_t k, double alpha, const double* A, index_t lda,
+                 const double* B, index_t ldb, double beta, double* C, index_t ldc) {
+    if (m == 0 || n == 0) return;
+    cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<blasint>(m),
+                static_cast<blasint>(n), static_cast<blasint>(k), alpha, A, ld(lda), B, ld(ldb), beta, C, ld(ldc));
+}
+inline void gemm(bool ta, bool tb, index_t m, index_t n, index_t k, float alpha, const float* A, index_t lda,
+                 const float* B, index_t ldb, float beta, float* C, index_t ldc) {
+    if (m == 0 || n == 0) return;
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<blasint>(m),
+                static_cast<blasint>(n), static_cast<blasint>(k), alpha, A, ld(lda), B, ld(ldb), beta, C, ld(ldc));
+}
+
+/// C (n x n, upper triangle) = alpha A A^T + beta C for A n x k row-major with leading dimension lda.
+inline void syrk_aat(index_t n, index_t k, const double* A, index_t lda, double beta, double* C) {
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, static_cast<blasint>(n), static_cast<blasint>(k), 1.0, A,
+                ld(lda), beta, C, ld(n));
+}
+inline void syrk_aat(index_t n, index_t k, const float* A, index_t lda, float beta, float* C) {
+    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, static_cast<blasint>(n), static_cast<blasint>(k), 1.0f, A,
+                ld(lda), beta, C, ld(n));
+}
+/// C (n x n, upper triangle) = A^T A for A k x n row-major.
+inline void syrk_ata(index_t n, index_t k, const double* A, double* C) {
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, static_cast<blasint>(n), static_cast<blasint>(k), 1.0, A, ld(n),
+                0.0, C, ld(n));
+}
+inline void syrk_ata(index_t n, index_t k, const float* A, float* C) {
+    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, static_cast<blasint>(n), static_cast<blasint>(k), 1.0f, A, ld(n),
+                0.0f, C, ld(n));
+}
+
+/// Thin SVD of a row-major m x n matrix (overwritten): U m x k, s k, Vt k x n, k = min(m, n).
+inline lapack_int gesdd(index_t m, index_t n, double* a, double* s, double* u, double* vt) {
+    const index_t k = std::min(m, n);
+    return LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'S', static_cast<lapack_int>(m), static_cast<lapack_int>(n), a, ld(n), s,
+                          u, ld(k), vt, ld(n));
+}
+inline lapack_int gesdd(index_t m, index_t n, float* a, float* s, float* u, float* vt) {
+    const index_t k = std::min(m, n);
+    return LAPACKE_sgesdd(LAPACK_ROW_MAJOR, 'S', static_cast<lapack_int>(m), static_cast<lapack_int>(n), a, ld(n), s,
+                          u, ld(k), vt, ld(n));
+}
+
+inline lapack_int geqrf(index_t m, index_t n, double* a, double* tau) {
+    return LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, static_cast<lapack_int>(m), static_cast<lapack_int>(n), a, ld(n), tau);
+}
+inline lapack_int geqrf(index_t m, index_t n, float* a, float* tau) {
+    return LAPACKE_sgeqrf(LAPACK_ROW_MAJOR, static_cast<lapack_int>(m), static_cast<lapack_int>(n), a, ld(n), tau);
+}
+inline lapack_int orgqr(index_t m, index_t n, double* a, const double* tau) {
+    return LAPACKE_dorgqr(LAPACK_ROW_MAJOR, static_cast<lapack_int>(m), static_cast<lapack_int>(n),
+                          static_cast<lapack_int>(n), a, ld(n), tau);
+}
+inline lapack_int orgqr(index_t m, index_t n, float* a, const float* tau) {
+    return LAPACKE_sorgqr(LAPACK_ROW_MAJOR, static_cast<lapack_int>(m), static_cast<lapack_int>(n),
+                          static_cast<lapack_int>(n), a, ld(n), tau);
+}
+
+/// Replaces the m x n (m >= n) row-major matrix by an orthonormal basis of its columns (thin Q).
+template <class T>
+void orthonormalize(basic_matrix<T>& A, const char* who) {
+    const index_t m = A.rows(), n = A.cols();
+    if (n == 0 || m == 0) return;
+    if (n > m) throw invalid_argument(std::string(who) + ": cannot orthonormalize " + std::to_string(n) +
+                                      " columns of length " + std::to_string(m));
+    std::vector<T> tau(static_cast<std::size_t>(n));
+    if (geqrf(m, n, A.data(), tau.data()) != 0 || orgqr(m, n, A.data(), tau.data()) != 0)
+        throw invalid_argument(std::string(who) + ": QR factorization failed (non-finite entries?)");
+}
+
+}  // namespace facto::detail

@@ -1,0 +1,275 @@
+// test_svd.cpp: exact and randomized truncated SVD on planted spectra, tolerances and real data.
+#include "facto/decomp/svd.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <random>
+#include <string>
+
+namespace facto {
+namespace {
+
+template <class T>
+basic_matrix<T> naive_mul(const basic_matrix<T>& A, const basic_matrix<T>& B, bool ta = false) {
+    const index_t m = ta ? A.cols() : A.rows(), k = ta ? A.rows() : A.cols();
+    basic_matrix<T> C(m, B.cols());
+    for (index_t i = 0; i < m; ++i)
+        for (index_t j = 0; j < B.cols(); ++j) {
+            double s = 0;
+            for (index_t l = 0; l < k; ++l) s += static_cast<double>(ta ? A(l, i) : A(i, l)) * B(l, j);
+            C(i, j) = static_cast<T>(s);
+        }
+    return C;
+}
+
+// Random m x k matrix with orthonormal columns (Gram-Schmidt twice, in double).
+template <class T>
+basic_matrix<T> random_orthonormal(index_t m, index_t k, std::mt19937_64& rng) {
+    std::normal_distribution<double> g;
+    std::vector<std::vector<double>> cols(static_cast<std::size_t>(k), std::vector<double>(static_cast<std::size_t>(m)));
+    for (auto& c : cols) {
+        for (auto& v : c) v = g(rng);
+    }
+    for (std::size_t j = 0; j < cols.size(); ++j)
+        for (int pass = 0; pass < 2; ++pass) {
+            for (std::size_t p = 0; p < j; ++p) {
+                double d = 0;
+                for (std::size_t i = 0; i < cols[j].size(); ++i) d += cols[j][i] * cols[p][i];
+                for (std::size_t i = 0; i < cols[j].size(); ++i) cols[j][i] -= d * cols[p][i];
+            }
+            double n = 0;
+            for (double v : cols[j]) n += v * v;
+            for (double& v : cols[j]) v /= std::sqrt(n);
+        }
+    basic_matrix<T> Q(m, k);
+    for (index_t i = 0; i < m; ++i)
+        for (index_t j = 0; j < k; ++j) Q(i, j) = static_cast<T>(cols[static_cast<std::size_t>(j)][static_cast<std::size_t>(i)]);
+    return Q;
+}
+
+// A = U diag(s) V^T with random orthonormal U, V.
+template <class T>
+basic_matrix<T> planted(index_t m, index_t n, const std::vector<double>& s, unsigned seed) {
+    std::mt19937_64 rng(seed);
+    const index_t k = static_cast<index_t>(s.size());
+    auto U = random_orthonormal<T>(m, k, rng);
+    auto V = random_orthonormal<T>(n, k, rng);
+    for (index_t i = 0; i < m; ++i)
+        for (index_t j = 0; j < k; ++j) U(i, j) = static_cast<T>(U(i, j) * s[static_cast<std::size_t>(j)]);
+    basic_matrix<T> A(m, n);
+    for (index_t i = 0; i < m; ++i)
+        for (index_t j = 0; j < n; ++j) {
+            double v = 0;
+            for (index_t l = 0; l < k; ++l) v += static_cast<double>(U(i, l)) * V(j, l);
+            A(i, j) = static_cast<T>(v);
+        }
+    return A;
+}
+
+template <class T>
+double norm_f(const basic_matrix<T>& A) {
+    double s = 0;
+    for (T v : A.values()) s += static_cast<double>(v) * v;
+    return std::sqrt(s);
+}
+
+// ||A - U diag(s) V^T||_F / ||A||_F by naive loops.
+template <class T>
+double residual(const basic_matrix<T>& A, const basic_svd_result<T>& r) {
+    double e = 0;
+    for (index_t i = 0; i < A.rows(); ++i)
+        for (index_t j = 0; j < A.cols(); ++j) {
+            double v = A(i, j);
+            for (index_t l = 0; l < r.rank; ++l)
+                v -= static_cast<double>(r.U(i, l)) * r.s[static_cast<std::size_t>(l)] * r.V(j, l);
+            e += v * v;
+        }
+    return std::sqrt(e) / norm_f(A);
+}
+
+template <class T>
+void expect_orthonormal(const basic_matrix<T>& Q, double tol) {
+    const auto G = naive_mul(Q, Q, true);
+    for (index_t i = 0; i < G.rows(); ++i)
+        for (index_t j = 0; j < G.cols(); ++j) ASSERT_NEAR(G(i, j), i == j ? 1.0 : 0.0, tol) << i << "," << j;
+}
+
+// Geometric spectrum 1, q, q^2, ...
+std::vector<double> geometric(index_t k, double q) {
+    std::vector<double> s(static_cast<std::size_t>(k));
+    for (index_t i = 0; i < k; ++i) s[static_cast<std::size_t>(i)] = std::pow(q, static_cast<double>(i));
+    return s;
+}
+
+// Minimal .npy reader (version 1, C order, uint8) for the real-data test.
+bool read_npy_u8(const std::string& path, index_t& rows, index_t& cols, std::vector<double>& out) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) return false;
+    char magic[8];
+    f.read(magic, 8);
+    if (std::memcmp(magic, "\x93NUMPY", 6) != 0 || magic[6] != 1) return false;
+    unsigned char hl[2];
+    f.read(reinterpret_cast<char*>(hl), 2);
+    std::string header(static_cast<std::size_t>(hl[0] | (hl[1] << 8)), ' ');
+    f.read(header.data(), static_cast<std::streamsize>(header.size()));
+    if (header.find("'|u1'") == std::string::npos || header.find("False") == std::string::npos) return false;
+    const auto p = header.find("'shape': (");
+    if (p == std::string::npos) return false;
+    if (std::sscanf(header.c_str() + p + 10, "%ld, %ld", &rows, &cols) != 2) return false;
+    std::vector<unsigned char> raw(static_cast<std::size_t>(rows * cols));
+    f.read(reinterpret_cast<char*>(raw.data()), static_cast<std::streamsize>(raw.size()));
+    if (!f) return false;
+    out.assign(raw.begin(), raw.end());
+    return true;
+}
+
+template <class T>
+class Svd : public ::testing::Test {};
+using Types = ::testing::Types<float, double>;
+TYPED_TEST_SUITE(Svd, Types);
+
+}  // namespace
+
+TYPED_TEST(Svd, TruncatedFullRankReproducesInput) {
+    using T = TypeParam;
+    const double eps = std::numeric_limits<T>::epsilon();
+    for (auto [m, n] : {std::pair<index_t, index_t>{9, 5}, {5, 9}, {1, 4}, {6, 6}}) {
+        std::mt19937_64 rng(m * 10 + n);
+        std::normal_distribution<double> g;
+        basic_matrix<T> A(m, n);
+        for (auto& v : A.values()) v = static_cast<T>(g(rng));
+        const auto r = svd_truncated(A);
+        EXPECT_EQ(r.rank, std::min(m, n));
+        EXPECT_LE(residual(A, r), 100 * static_cast<double>(m + n) * eps);
+        EXPECT_LE(r.rel_error, 100 * static_cast<double>(m + n) * eps);
+        expect_orthonormal(r.U, 100 * static_cast<double>(m) * eps);
+        expect_orthonormal(r.V, 100 * static_cast<double>(n) * eps);
+        for (std::size_t i = 1; i < r.s.size(); ++i) EXPECT_GE(r.s[i - 1], r.s[i]);
+    }
+}
+
+TYPED_TEST(Svd, TruncatedRecoversPlantedSpectrumAndTolRank) {
+    using T = TypeParam;
+    const double eps = std::numeric_limits<T>::epsilon();
+    const auto s = geometric(12, 0.5);
+    const auto A = planted<T>(40, 30, s, 7);
+    const auto full = svd_truncated(A);
+    for (std::size_t i = 0; i < s.size(); ++i) EXPECT_NEAR(full.s[i], s[i], 200 * 40 * eps);
+    for (double tol : {0.3, 0.05, 1e-2, 1e-3}) {
+        const auto r = svd_truncated(A, {.tol = tol});
+        // The smallest k with sqrt(sum_{i>=k} s_i^2) <= tol * ||s||.
+        double total = 0;
+        for (double v : s) total += v * v;
+        index_t expect = static_cast<index_t>(s.size());
+        for (index_t k = 0; k <= static_cast<index_t>(s.size()); ++k) {
+            double tail = 0;
+            for (std::size_t i = static_cast<std::size_t>(k); i < s.size(); ++i) tail += s[i] * s[i];
+            if (std::sqrt(tail / total) <= tol) {
+                expect = k;
+                break;
+            }
+        }
+        EXPECT_EQ(r.rank, expect) << "tol " << tol;
+        EXPECT_LE(r.rel_error, tol);
+        EXPECT_NEAR(residual(A, r), r.rel_error, 100 * 40 * eps);
+    }
+    const auto capped = svd_truncated(A, {.rank = 3, .tol = 1e-6});
+    EXPECT_EQ(capped.rank, 3);
+    EXPECT_EQ(capped.U.cols(), 3);
+    EXPECT_EQ(capped.V.rows(), 30);
+}
+
+TYPED_TEST(Svd, RandomizedFixedRankRecoversPlantedLowRank) {
+    using T = TypeParam;
+    const double eps = std::numeric_limits<T>::epsilon();
+    const auto A = planted<T>(120, 80, geometric(6, 0.7), 3);
+    const auto r = svd_randomized(A, {.rank = 6, .seed = 5});
+    EXPECT_EQ(r.rank, 6);
+    EXPECT_LE(residual(A, r), 1000 * eps);
+    EXPECT_NEAR(r.rel_error, residual(A, r), 1000 * eps);
+    expect_orthonormal(r.U, 1000 * eps);
+    expect_orthonormal(r.V, 1000 * eps);
+    const auto again = svd_randomized(A, {.rank = 6, .seed = 5});
+    EXPECT_EQ(again.U, r.U);
+    EXPECT_EQ(again.s, r.s);
+}
+
+TYPED_TEST(Svd, RandomizedNearOptimalOnDecayingSpectrum) {
+    using T = TypeParam;
+    const auto A = planted<T>(150, 100, geometric(60, 0.85), 11);
+    const auto exact = svd_truncated(A, {.rank = 10});
+    const auto r = svd_randomized(A, {.rank = 10, .power_iters = 2, .seed = 1});
+    EXPECT_LE(r.rel_error, 1.01 * exact.rel_error);
+    for (std::size_t i = 0; i < 10; ++i) EXPECT_NEAR(r.s[i], exact.s[i], 1e-3 * exact.s[0]);
+}
+
+TYPED_TEST(Svd, RandomizedFixedAccuracyMeetsTolerance) {
+    using T = TypeParam;
+    const double eps = std::numeric_limits<T>::epsilon();
+    const auto A = planted<T>(200, 90, geometric(80, 0.9), 13);
+    for (double tol : {0.2, 0.05, 0.01}) {
+        const auto r = svd_randomized(A, {.tol = tol, .block = 8, .seed = 2});
+        const auto best = svd_truncated(A, {.tol = tol});
+        EXPECT_TRUE(r.converged);
+        EXPECT_LE(r.rel_error, tol * (1 + 1e-6) + 100 * std::sqrt(eps)) << "tol " << tol;
+        EXPECT_NEAR(r.rel_error, residual(A, r), 100 * std::sqrt(eps));
+        EXPECT_NEAR(r.rel_error_estimate, r.rel_error, 100 * std::sqrt(eps));
+        EXPECT_GE(r.rank, best.rank);     // nothing beats the exact SVD
+        EXPECT_LE(r.rank, best.rank + 2);  // and the range finder is close to it
+    }
+    // An unreachable basis cap is reported, not thrown.
+    const auto capped = svd_randomized(A, {.tol = 1e-3, .block = 4, .max_rank = 8});
+    EXPECT_FALSE(capped.converged);
+    EXPECT_LE(capped.rank, 8);
+}
+
+TEST(Svd, ExactlyLowRankStopsAtRank) {
+    const auto A = planted<double>(60, 50, {3.0, 2.0, 1.0}, 4);
+    const auto r = svd_randomized(A, {.tol = 1e-6, .block = 2});
+    EXPECT_EQ(r.rank, 3);
+    EXPECT_LE(r.rel_error, 1e-12);
+}
+
+TEST(Svd, RejectsBadOptions) {
+    const basic_matrix<double> A(4, 3, 1.0);
+    EXPECT_THROW((void)svd_truncated(A, {.rank = -1}), invalid_argument);
+    EXPECT_THROW((void)svd_truncated(A, {.tol = -0.1}), invalid_argument);
+    EXPECT_THROW((void)svd_randomized(A, {.rank = 4}), invalid_argument);
+    EXPECT_THROW((void)svd_randomized(A, {.rank = 0, .tol = 0}), invalid_argument);
+    EXPECT_THROW((void)svd_randomized(A, {.rank = 2, .oversample = -1}), invalid_argument);
+    EXPECT_THROW((void)svd_randomized(A, {.rank = 2, .power_iters = -1}), invalid_argument);
+    EXPECT_THROW((void)svd_randomized(A, {.tol = 0.1, .block = 0}), invalid_argument);
+    basic_matrix<double> B(2, 2, 1.0);
+    B(0, 1) = std::numeric_limits<double>::quiet_NaN();
+    try {
+        (void)svd_truncated(B);
+        FAIL() << "expected invalid_argument";
+    } catch (const invalid_argument& e) {
+        EXPECT_NE(std::string(e.what()).find("svd_truncated: the matrix has a non-finite entry"), std::string::npos);
+    }
+}
+
+TEST(Svd, CameraImage) {
+    const std::string path = std::string(FACTO_SHARED_DATA) + "/camera-image/camera.npy";
+    if (!std::filesystem::exists(path)) GTEST_SKIP() << "shared data absent: " << path;
+    index_t m = 0, n = 0;
+    std::vector<double> v;
+    ASSERT_TRUE(read_npy_u8(path, m, n, v)) << path;
+    const basic_matrix<double> A(m, n, std::move(v));
+    const auto exact = svd_truncated(A, {.tol = 0.05});
+    EXPECT_LE(exact.rel_error, 0.05);
+    EXPECT_NEAR(residual(A, exact), exact.rel_error, 1e-10);
+    const auto r = svd_randomized(A, {.tol = 0.05, .block = 16, .seed = 3});
+    EXPECT_TRUE(r.converged);
+    EXPECT_LE(r.rel_error, 0.05 + 1e-7);
+    EXPECT_GE(r.rank, exact.rank);
+    EXPECT_LE(r.rank, exact.rank + exact.rank / 10 + 2);
+}
+
+}  // namespace facto
