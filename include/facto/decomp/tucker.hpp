@@ -1,0 +1,85 @@
+// facto/decomp/tucker.hpp: Tucker decomposition of dense tensors (HOSVD, ST-HOSVD, HOOI).
+#pragma once
+#include <vector>
+
+#include "facto/core/matrix.hpp"
+#include "facto/core/tensor.hpp"
+
+namespace facto {
+
+/// X ~= core x_0 U_0 x_1 U_1 ... x_{N-1} U_{N-1}: core is R_0 x ... x R_{N-1}, factor n is
+/// I_n x R_n with orthonormal columns.
+template <class T>
+struct basic_tucker_tensor {
+    basic_tensor<T> core;
+    std::vector<basic_matrix<T>> factors;
+
+    int order() const noexcept { return static_cast<int>(factors.size()); }
+    /// I_0 x ... x I_{N-1}, the shape of the tensor the model approximates.
+    shape_t shape() const;
+    /// R_0 x ... x R_{N-1}, the multilinear ranks (the core's shape).
+    shape_t ranks() const;
+    /// The full tensor, by a chain of mode products (TTM).
+    /// @throws facto::invalid_argument if the core and factors do not match.
+    basic_tensor<T> full() const;
+};
+using tucker_tensor = basic_tucker_tensor<double>;
+using tucker_tensor_f = basic_tucker_tensor<float>;
+
+/// Settings for tucker_hosvd(), tucker_sthosvd() and tucker_hooi().
+struct tucker_options {
+    /// Fixed multilinear ranks, one per mode, 1 <= R_n <= I_n. Empty: ranks chosen from tol.
+    /// With tol > 0 as well, these are caps and the tolerance guarantee holds only when no cap
+    /// binds (compare error_bound with tol).
+    shape_t ranks;
+    /// Relative error target eps (ranks empty): per mode, the trailing singular values of the
+    /// unfolding are dropped while their squares sum to at most eps^2 ||X||^2 / N, which
+    /// guarantees ||X - model||_F <= eps ||X||_F for HOSVD and ST-HOSVD, and for HOOI (which
+    /// starts from ST-HOSVD and never increases the error).
+    double tol = 0;
+    int max_iters = 50;        ///< HOOI sweeps, >= 1
+    double iter_tol = 1e-10;   ///< HOOI stops when the relative error improves by less than this
+    /// Compute rel_error from the explicit residual X - full() (one reconstruction) rather than
+    /// from ||X||^2 - ||core||^2, which loses digits below ~sqrt(machine eps) relative error.
+    bool check_error = true;
+};
+
+template <class T>
+struct basic_tucker_result {
+    basic_tucker_tensor<T> model;
+    double rel_error = 0;    ///< ||X - model||_F / ||X||_F (see tucker_options::check_error)
+    /// sqrt(||X||^2 - ||core||^2) / ||X||: the error the orthogonal projection implies.
+    double rel_error_estimate = 0;
+    /// HOSVD / ST-HOSVD truncation bound sqrt(sum of discarded squared singular values) / ||X||
+    /// (for HOOI: that of its ST-HOSVD start). rel_error <= error_bound up to rounding.
+    double error_bound = 0;
+    int iters = 0;           ///< HOOI sweeps done (0 for HOSVD and ST-HOSVD)
+    bool converged = true;   ///< HOOI: the improvement fell below iter_tol within max_iters
+    double seconds = 0;      ///< total wall time
+    double setup_seconds = 0;  ///< HOOI: time of the ST-HOSVD start
+};
+using tucker_result = basic_tucker_result<double>;
+using tucker_result_f = basic_tucker_result<float>;
+
+// The factors are leading eigenvectors of the Gram matrices X_(n) X_(n)^T, formed with syrk on
+// the natural row-major layout (no unfolding copy). Squaring costs accuracy: singular values
+// below ~sqrt(machine eps) * ||X|| are not resolved, so relative errors (and tolerances) below
+// ~1e-7 in double, ~3e-4 in float, sit at that floor rather than at machine precision.
+
+/// Truncated higher-order SVD: every factor from the unfolding of X itself.
+/// @throws facto::invalid_argument if X has a mode of size 0 or is not finite, the ranks do
+/// not match the shape, both ranks and tol are missing, or tol is negative.
+[[nodiscard]] tucker_result tucker_hosvd(basic_tensor_view<const double> X, const tucker_options& opts);
+[[nodiscard]] tucker_result_f tucker_hosvd(basic_tensor_view<const float> X, const tucker_options& opts);
+
+/// Sequentially truncated HOSVD (Vannieuwenhoven, Vandebril, Meerbergen 2012): mode n's factor
+/// comes from the tensor already projected on modes 0..n-1, so each step works on a smaller one.
+[[nodiscard]] tucker_result tucker_sthosvd(basic_tensor_view<const double> X, const tucker_options& opts);
+[[nodiscard]] tucker_result_f tucker_sthosvd(basic_tensor_view<const float> X, const tucker_options& opts);
+
+/// Higher-order orthogonal iteration from the ST-HOSVD start (ranks fixed by it): each sweep
+/// replaces factor n by the leading left singular vectors of X projected on all other modes.
+[[nodiscard]] tucker_result tucker_hooi(basic_tensor_view<const double> X, const tucker_options& opts);
+[[nodiscard]] tucker_result_f tucker_hooi(basic_tensor_view<const float> X, const tucker_options& opts);
+
+}  // namespace facto

@@ -1,0 +1,280 @@
+// tucker.cpp: HOSVD, ST-HOSVD (Gram route, tolerance or fixed ranks) and HOOI on dense tensors.
+#include "facto/decomp/tucker.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <string>
+
+#include "decomp/lapack_dispatch.hpp"
+#include "facto/ops/linalg.hpp"
+#include "facto/ops/ttm.hpp"
+
+namespace facto {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+double since(clock_type::time_point t0) { return std::chrono::duration<double>(clock_type::now() - t0).count(); }
+
+template <class T>
+double norm2_of(const basic_tensor<T>& X) {
+    const double n = norm(X.view());
+    return n * n;
+}
+
+// G = X_(n) X_(n)^T (I_n x I_n). Row-major X is L blocks of I_n x R (L, R: products of the
+// dimensions before and after n), so the Gram is the sum of the blocks' B B^T: one syrk each.
+template <class T>
+basic_matrix<T> mode_gram(basic_tensor_view<const T> X, int n) {
+    const index_t J = X.dim(n);
+    index_t L = 1, R = 1;
+    for (int m = 0; m < n; ++m) L *= X.dim(m);
+    for (int m = n + 1; m < X.order(); ++m) R *= X.dim(m);
+    basic_matrix<T> G(J, J);
+    if (R == 1) {
+        detail::syrk_ata(J, L, X.data(), G.data());  // X is L x J: G = X^T X in one call
+    } else {
+        for (index_t l = 0; l < L; ++l)
+            detail::syrk_aat(J, R, X.data() + l * J * R, R, l == 0 ? T(0) : T(1), G.data());
+    }
+    for (index_t i = 0; i < J; ++i)  // syrk fills the upper triangle only
+        for (index_t j = 0; j < i; ++j) G(i, j) = G(j, i);
+    return G;
+}
+
+struct truncation {
+    index_t rank = 0;
+    double discarded = 0;  // sum of the dropped eigenvalues (squared singular values)
+};
+
+// Rank for one mode from the eigenvalues (decreasing) of its Gram: fixed, or the smallest
+// keeping the discarded sum within `budget`, capped by `cap`.
+template <class T>
+truncation choose_rank(const std::vector<T>& w, index_t fixed, index_t cap, double budget) {
+    const index_t I = static_cast<index_t>(w.size());
+    auto lam = [&](index_t i) { return std::max(0.0, static_cast<double>(w[static_cast<std::size_t>(i)])); };
+    truncation t;
+    if (fixed > 0) {
+        t.rank = fixed;
+    } else {
+        t.rank = I;
+        double tail = 0;
+        while (t.rank > 1 && tail + lam(t.rank - 1) <= budget) tail += lam(--t.rank);
+        t.rank = std::min(t.rank, cap);
+    }
+    for (index_t i = t.rank; i < I; ++i) t.discarded += lam(i);
+    return t;
+}
+
+// Validated settings shared by the three methods.
+template <class T>
+void check_input(basic_tensor_view<const T> X, const tucker_options& o, const char* who) {
+    const std::string w(who);
+    if (X.order() < 1) throw invalid_argument(w + ": the tensor has no modes");
+    for (int n = 0; n < X.order(); ++n)
+        if (X.dim(n) == 0)
+            throw invalid_argument(w + ": mode " + std::to_string(n) + " of shape " + shape_string(X.shape()) +
+                                   " has size 0");
+    if (!(o.tol >= 0 && std::isfinite(o.tol)))
+        throw invalid_argument(w + ": tol must be finite and >= 0, got " + std::to_string(o.tol));
+    if (o.ranks.empty() && o.tol == 0)
+        throw invalid_argument(w + ": give either ranks (one per mode) or tol > 0");
+    if (!o.ranks.empty()) {
+        if (static_cast<int>(o.ranks.size()) != X.order())
+            throw invalid_argument(w + ": " + std::to_string(o.ranks.size()) + " ranks given for a tensor of order " +
+                                   std::to_string(X.order()) + " (shape " + shape_string(X.shape()) + ")");
+        for (int n = 0; n < X.order(); ++n) {
+            const index_t r = o.ranks[static_cast<std::size_t>(n)];
+            if (r < 1 || r > X.dim(n))
+                throw invalid_argument(w + ": rank " + std::to_string(r) + " for mode " + std::to_string(n) +
+                                       " outside [1, " + std::to_string(X.dim(n)) + "]");
+        }
+    }
+    if (o.max_iters < 1)
+        throw invalid_argument(w + ": max_iters must be >= 1, got " + std::to_string(o.max_iters));
+    const T* x = X.data();
+    for (index_t i = 0; i < X.size(); ++i)
+        if (!std::isfinite(static_cast<double>(x[i])))
+            throw invalid_argument(w + ": the tensor has a non-finite entry at linear index " + std::to_string(i));
+}
+
+// Factor for mode n from the Gram of Y: rank fixed (opts.ranks) or from the per-mode budget.
+template <class T>
+basic_matrix<T> factor_from(basic_tensor_view<const T> Y, int n, const tucker_options& o, double budget,
+                            double& discarded) {
+    const basic_matrix<T> G = mode_gram(Y, n);
+    std::vector<T> w;
+    const index_t I = G.rows();
+    const bool tol_mode = o.tol > 0;
+    const index_t fixed = tol_mode ? 0 : o.ranks[static_cast<std::size_t>(n)];
+    const index_t cap = o.ranks.empty() ? I : o.ranks[static_cast<std::size_t>(n)];
+    // All eigenvalues are needed for the discarded sum either way.
+    basic_matrix<T> V = leading_eigenvectors(G, I, &w);
+    const truncation t = choose_rank(w, fixed, cap, budget);
+    discarded += t.discarded;
+    basic_matrix<T> U(I, t.rank);
+    for (index_t i = 0; i < I; ++i) std::copy_n(V.data() + i * I, t.rank, U.data() + i * t.rank);
+    return U;
+}
+
+// Y = X x_m U_m^T for every mode m in `modes`, in that order.
+template <class T>
+basic_tensor<T> project(basic_tensor_view<const T> X, const std::vector<basic_matrix<T>>& U,
+                        const std::vector<int>& modes) {
+    basic_tensor<T> Y;
+    bool first = true;
+    for (int m : modes) {
+        Y = first ? ttm(X, U[static_cast<std::size_t>(m)], m, true)
+                  : ttm(basic_tensor_view<const T>(Y.view()), U[static_cast<std::size_t>(m)], m, true);
+        first = false;
+    }
+    if (first) Y = basic_tensor<T>(X.shape(), std::vector<T>(X.data(), X.data() + X.size()));
+    return Y;
+}
+
+template <class T>
+void finish(basic_tensor_view<const T> X, double x2, const tucker_options& o, basic_tucker_result<T>& r) {
+    const double nx = std::sqrt(x2);
+    const double c2 = norm2_of(r.model.core);
+    r.rel_error_estimate = nx > 0 ? std::sqrt(std::max(0.0, x2 - c2)) / nx : 0.0;
+    r.rel_error = r.rel_error_estimate;
+    if (o.check_error && nx > 0) {
+        basic_tensor<T> E = r.model.full();
+        T* e = E.data();
+        const T* x = X.data();
+        for (index_t i = 0; i < E.size(); ++i) e[i] = x[i] - e[i];
+        r.rel_error = norm(E.view()) / nx;
+    }
+}
+
+template <class T>
+basic_tucker_result<T> hosvd(basic_tensor_view<const T> X, const tucker_options& o, bool sequential,
+                             const char* who) {
+    const auto t0 = clock_type::now();
+    check_input(X, o, who);
+    const int N = X.order();
+    const double nx = norm(X);
+    const double x2 = nx * nx;
+    const double budget = o.tol * o.tol * x2 / N;
+    basic_tucker_result<T> r;
+    double discarded = 0;
+    r.model.factors.resize(static_cast<std::size_t>(N));
+    if (sequential) {
+        basic_tensor<T> Y;
+        for (int n = 0; n < N; ++n) {
+            const basic_tensor_view<const T> cur = n == 0 ? X : basic_tensor_view<const T>(Y.view());
+            auto& U = r.model.factors[static_cast<std::size_t>(n)];
+            U = factor_from(cur, n, o, budget, discarded);
+            Y = ttm(cur, U, n, true);
+        }
+        r.model.core = std::move(Y);
+    } else {
+        std::vector<int> modes;
+        for (int n = 0; n < N; ++n) {
+            r.model.factors[static_cast<std::size_t>(n)] = factor_from(X, n, o, budget, discarded);
+            modes.push_back(n);
+        }
+        r.model.core = project(X, r.model.factors, modes);
+    }
+    r.error_bound = nx > 0 ? std::sqrt(discarded) / nx : 0.0;
+    finish(X, x2, o, r);
+    r.seconds = since(t0);
+    return r;
+}
+
+template <class T>
+basic_tucker_result<T> hooi(basic_tensor_view<const T> X, const tucker_options& o) {
+    const auto t0 = clock_type::now();
+    tucker_options start = o;
+    start.check_error = false;
+    basic_tucker_result<T> r = hosvd(X, start, true, "tucker_hooi");
+    r.setup_seconds = since(t0);
+    const int N = X.order();
+    const double nx = norm(X);
+    const double x2 = nx * nx;
+    auto& U = r.model.factors;
+    const shape_t ranks = r.model.ranks();
+    double err = r.rel_error_estimate;
+    r.converged = false;
+    for (int it = 1; it <= o.max_iters; ++it) {
+        basic_tensor<T> Y;
+        for (int n = 0; n < N; ++n) {
+            // Contract an end mode first: there the TTM is a single large GEMM.
+            std::vector<int> modes;
+            modes.push_back(n == N - 1 ? 0 : N - 1);
+            for (int m = 0; m < N; ++m)
+                if (m != n && m != modes.front()) modes.push_back(m);
+            if (N == 1) modes.clear();
+            Y = project(X, U, modes);
+            U[static_cast<std::size_t>(n)] =
+                leading_eigenvectors(mode_gram(basic_tensor_view<const T>(Y.view()), n), ranks[static_cast<std::size_t>(n)]);
+        }
+        r.model.core = ttm(basic_tensor_view<const T>(Y.view()), U[static_cast<std::size_t>(N - 1)], N - 1, true);
+        const double c2 = norm2_of(r.model.core);
+        const double e = nx > 0 ? std::sqrt(std::max(0.0, x2 - c2)) / nx : 0.0;
+        r.iters = it;
+        const double change = err - e;
+        err = e;
+        if (change < o.iter_tol) {
+            r.converged = true;
+            break;
+        }
+    }
+    finish(X, x2, o, r);
+    r.seconds = since(t0);
+    return r;
+}
+
+}  // namespace
+
+template <class T>
+shape_t basic_tucker_tensor<T>::shape() const {
+    shape_t s;
+    for (const auto& U : factors) s.push_back(U.rows());
+    return s;
+}
+
+template <class T>
+shape_t basic_tucker_tensor<T>::ranks() const {
+    shape_t s;
+    for (const auto& U : factors) s.push_back(U.cols());
+    return s;
+}
+
+template <class T>
+basic_tensor<T> basic_tucker_tensor<T>::full() const {
+    if (core.order() != order() || factors.empty())
+        throw invalid_argument("tucker_tensor::full: core of order " + std::to_string(core.order()) + " with " +
+                               std::to_string(factors.size()) + " factors");
+    for (int n = 0; n < order(); ++n)
+        if (factors[static_cast<std::size_t>(n)].cols() != core.dim(n))
+            throw invalid_argument("tucker_tensor::full: factor " + std::to_string(n) + " has " +
+                                   std::to_string(factors[static_cast<std::size_t>(n)].cols()) +
+                                   " columns but mode " + std::to_string(n) + " of the core has size " +
+                                   std::to_string(core.dim(n)));
+    basic_tensor<T> Y = core;
+    for (int n = 0; n < order(); ++n)
+        Y = ttm(basic_tensor_view<const T>(Y.view()), factors[static_cast<std::size_t>(n)], n, false);
+    return Y;
+}
+
+template struct basic_tucker_tensor<double>;
+template struct basic_tucker_tensor<float>;
+
+tucker_result tucker_hosvd(basic_tensor_view<const double> X, const tucker_options& opts) {
+    return hosvd(X, opts, false, "tucker_hosvd");
+}
+tucker_result_f tucker_hosvd(basic_tensor_view<const float> X, const tucker_options& opts) {
+    return hosvd(X, opts, false, "tucker_hosvd");
+}
+tucker_result tucker_sthosvd(basic_tensor_view<const double> X, const tucker_options& opts) {
+    return hosvd(X, opts, true, "tucker_sthosvd");
+}
+tucker_result_f tucker_sthosvd(basic_tensor_view<const float> X, const tucker_options& opts) {
+    return hosvd(X, opts, true, "tucker_sthosvd");
+}
+tucker_result tucker_hooi(basic_tensor_view<const double> X, const tucker_options& opts) { return hooi(X, opts); }
+tucker_result_f tucker_hooi(basic_tensor_view<const float> X, const tucker_options& opts) { return hooi(X, opts); }
+
+}  // namespace facto

@@ -1,0 +1,285 @@
+// test_tucker.cpp: HOSVD, ST-HOSVD and HOOI on planted models, error bounds, real data.
+#include "facto/decomp/tucker.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <random>
+#include <string>
+
+namespace facto {
+namespace {
+
+// Random I x R matrix with orthonormal columns (Gram-Schmidt twice, in double).
+template <class T>
+basic_matrix<T> random_orthonormal(index_t I, index_t R, std::mt19937_64& rng) {
+    std::normal_distribution<double> g;
+    std::vector<double> Q(static_cast<std::size_t>(I * R));
+    for (auto& v : Q) v = g(rng);
+    auto at = [&](index_t i, index_t j) -> double& { return Q[static_cast<std::size_t>(i * R + j)]; };
+    for (index_t j = 0; j < R; ++j)
+        for (int pass = 0; pass < 2; ++pass) {
+            for (index_t p = 0; p < j; ++p) {
+                double d = 0;
+                for (index_t i = 0; i < I; ++i) d += at(i, j) * at(i, p);
+                for (index_t i = 0; i < I; ++i) at(i, j) -= d * at(i, p);
+            }
+            double n = 0;
+            for (index_t i = 0; i < I; ++i) n += at(i, j) * at(i, j);
+            for (index_t i = 0; i < I; ++i) at(i, j) /= std::sqrt(n);
+        }
+    basic_matrix<T> U(I, R);
+    for (index_t i = 0; i < I; ++i)
+        for (index_t j = 0; j < R; ++j) U(i, j) = static_cast<T>(at(i, j));
+    return U;
+}
+
+// Naive reconstruction: X(i) = sum_r core(r) prod_n U_n(i_n, r_n), in double.
+template <class T>
+basic_tensor<T> naive_full(const basic_tucker_tensor<T>& M) {
+    const shape_t shape = M.shape(), ranks = M.ranks();
+    const int N = static_cast<int>(shape.size());
+    basic_tensor<T> X(shape);
+    std::vector<index_t> i(static_cast<std::size_t>(N)), r(static_cast<std::size_t>(N));
+    for (index_t li = 0; li < X.size(); ++li) {
+        index_t rem = li;
+        for (int n = N - 1; n >= 0; --n) {
+            i[static_cast<std::size_t>(n)] = rem % shape[static_cast<std::size_t>(n)];
+            rem /= shape[static_cast<std::size_t>(n)];
+        }
+        double s = 0;
+        for (index_t lr = 0; lr < M.core.size(); ++lr) {
+            index_t rr = lr;
+            for (int n = N - 1; n >= 0; --n) {
+                r[static_cast<std::size_t>(n)] = rr % ranks[static_cast<std::size_t>(n)];
+                rr /= ranks[static_cast<std::size_t>(n)];
+            }
+            double p = M.core.values()[static_cast<std::size_t>(lr)];
+            for (int n = 0; n < N; ++n)
+                p *= M.factors[static_cast<std::size_t>(n)](i[static_cast<std::size_t>(n)], r[static_cast<std::size_t>(n)]);
+            s += p;
+        }
+        X.values()[static_cast<std::size_t>(li)] = static_cast<T>(s);
+    }
+    return X;
+}
+
+// A planted Tucker model: Gaussian core, random orthonormal factors.
+template <class T>
+basic_tucker_tensor<T> planted(const shape_t& shape, const shape_t& ranks, unsigned seed) {
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<double> g;
+    basic_tucker_tensor<T> M;
+    M.core = basic_tensor<T>(ranks);
+    for (auto& v : M.core.values()) v = static_cast<T>(g(rng));
+    for (std::size_t n = 0; n < shape.size(); ++n) M.factors.push_back(random_orthonormal<T>(shape[n], ranks[n], rng));
+    return M;
+}
+
+template <class T>
+void add_noise(basic_tensor<T>& X, double rel, unsigned seed) {
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<double> g;
+    const double scale = rel * norm(X.view()) / std::sqrt(static_cast<double>(X.size()));
+    for (auto& v : X.values()) v = static_cast<T>(v + scale * g(rng));
+}
+
+template <class T>
+double rel_diff(const basic_tensor<T>& A, const basic_tensor<T>& B) {
+    double e = 0, a = 0;
+    for (std::size_t k = 0; k < A.values().size(); ++k) {
+        const double d = static_cast<double>(A.values()[k]) - B.values()[k];
+        e += d * d;
+        a += static_cast<double>(A.values()[k]) * A.values()[k];
+    }
+    return std::sqrt(e / a);
+}
+
+template <class T>
+void expect_orthonormal(const basic_matrix<T>& U, double tol) {
+    for (index_t a = 0; a < U.cols(); ++a)
+        for (index_t b = 0; b < U.cols(); ++b) {
+            double d = 0;
+            for (index_t i = 0; i < U.rows(); ++i) d += static_cast<double>(U(i, a)) * U(i, b);
+            ASSERT_NEAR(d, a == b ? 1.0 : 0.0, tol) << a << "," << b;
+        }
+}
+
+using method = tucker_result (*)(basic_tensor_view<const double>, const tucker_options&);
+using method_f = tucker_result_f (*)(basic_tensor_view<const float>, const tucker_options&);
+template <class T>
+auto methods() {
+    using M = std::conditional_t<std::is_same_v<T, double>, method, method_f>;
+    return std::vector<std::pair<const char*, M>>{
+        {"hosvd", &tucker_hosvd}, {"sthosvd", &tucker_sthosvd}, {"hooi", &tucker_hooi}};
+}
+
+// Minimal .npy reader (version 1, C order, little-endian int16) for the real-data test.
+bool read_npy_i2(const std::string& path, shape_t& shape, std::vector<double>& out) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) return false;
+    char magic[8];
+    f.read(magic, 8);
+    if (std::memcmp(magic, "\x93NUMPY", 6) != 0 || magic[6] != 1) return false;
+    unsigned char hl[2];
+    f.read(reinterpret_cast<char*>(hl), 2);
+    std::string header(static_cast<std::size_t>(hl[0] | (hl[1] << 8)), ' ');
+    f.read(header.data(), static_cast<std::streamsize>(header.size()));
+    if (header.find("'<i2'") == std::string::npos || header.find("False") == std::string::npos) return false;
+    auto p = header.find("'shape': (");
+    if (p == std::string::npos) return false;
+    p += 10;
+    shape.clear();
+    while (p < header.size() && header[p] != ')') {
+        if (std::isdigit(static_cast<unsigned char>(header[p]))) {
+            std::size_t used = 0;
+            shape.push_back(std::stoll(header.substr(p), &used));
+            p += used;
+        } else {
+            ++p;
+        }
+    }
+    std::vector<std::int16_t> raw(static_cast<std::size_t>(shape_size(shape)));
+    f.read(reinterpret_cast<char*>(raw.data()), static_cast<std::streamsize>(raw.size() * 2));
+    if (!f) return false;
+    out.assign(raw.begin(), raw.end());
+    return true;
+}
+
+template <class T>
+class Tucker : public ::testing::Test {};
+using Types = ::testing::Types<float, double>;
+TYPED_TEST_SUITE(Tucker, Types);
+
+}  // namespace
+
+TYPED_TEST(Tucker, FullMatchesNaiveReconstruction) {
+    using T = TypeParam;
+    const double eps = std::numeric_limits<T>::epsilon();
+    for (const auto& [shape, ranks] : std::vector<std::pair<shape_t, shape_t>>{
+             {{5, 4, 3}, {2, 3, 1}}, {{6, 1, 4, 3}, {3, 1, 2, 3}}, {{7, 5}, {4, 5}}, {{6}, {2}}}) {
+        const auto M = planted<T>(shape, ranks, 3);
+        EXPECT_EQ(M.shape(), shape);
+        EXPECT_EQ(M.ranks(), ranks);
+        EXPECT_LE(rel_diff(naive_full(M), M.full()), 100 * eps);
+    }
+}
+
+TYPED_TEST(Tucker, PlantedModelRecoveredByEveryMethod) {
+    using T = TypeParam;
+    const double eps = std::numeric_limits<T>::epsilon();
+    const shape_t shape{12, 10, 9, 7}, ranks{3, 4, 2, 3};
+    const auto M = planted<T>(shape, ranks, 5);
+    const auto X = M.full();
+    for (const auto& [name, f] : methods<T>()) {
+        const auto r = f(X.view(), {.ranks = ranks});
+        EXPECT_EQ(r.model.ranks(), ranks) << name;
+        // An exact low multilinear rank: the subspaces are recovered to rounding.
+        EXPECT_LE(r.rel_error, 1000 * eps) << name;
+        EXPECT_LE(rel_diff(X, r.model.full()), 1000 * eps) << name;
+        for (const auto& U : r.model.factors) expect_orthonormal(U, 100 * 12 * eps);
+        // The same tensor through tol finds the planted ranks.
+        const auto t = f(X.view(), {.tol = 1e-2});
+        EXPECT_EQ(t.model.ranks(), ranks) << name;
+    }
+}
+
+TYPED_TEST(Tucker, FullRanksReproduceInput) {
+    using T = TypeParam;
+    const double eps = std::numeric_limits<T>::epsilon();
+    basic_tensor<T> X({5, 6, 4});
+    std::mt19937_64 rng(9);
+    std::normal_distribution<double> g;
+    for (auto& v : X.values()) v = static_cast<T>(g(rng));
+    for (const auto& [name, f] : methods<T>()) {
+        const auto r = f(X.view(), {.ranks = X.shape()});
+        EXPECT_LE(rel_diff(X, r.model.full()), 100 * 6 * eps) << name;
+        EXPECT_LE(r.rel_error, 100 * 6 * eps) << name;
+    }
+}
+
+TYPED_TEST(Tucker, ToleranceBoundHoldsOnEveryInput) {
+    using T = TypeParam;
+    const double eps = std::numeric_limits<T>::epsilon();
+    const double floor = 30 * std::sqrt(eps);  // the Gram route's accuracy floor
+    unsigned seed = 1;
+    for (const auto& [shape, ranks] : std::vector<std::pair<shape_t, shape_t>>{
+             {{15, 12, 10}, {4, 3, 5}}, {{8, 9, 7, 6}, {2, 3, 2, 4}}, {{20, 16}, {5, 5}}}) {
+        auto X = planted<T>(shape, ranks, seed++).full();
+        add_noise(X, 0.05, seed++);
+        for (double tol : {0.5, 0.2, 0.06, 0.03, 0.01}) {
+            for (const auto& [name, f] : methods<T>()) {
+                const auto r = f(X.view(), {.tol = tol});
+                EXPECT_LE(r.error_bound, tol * (1 + 1e-12)) << name << " tol " << tol;
+                EXPECT_LE(r.rel_error, r.error_bound + floor) << name << " tol " << tol;
+                EXPECT_LE(r.rel_error, tol + floor) << name << " tol " << tol;
+                EXPECT_NEAR(r.rel_error, r.rel_error_estimate, floor) << name;
+                EXPECT_NEAR(rel_diff(X, r.model.full()), r.rel_error, 100 * eps) << name;
+                for (const auto& U : r.model.factors) expect_orthonormal(U, 1000 * eps);
+            }
+        }
+    }
+}
+
+TYPED_TEST(Tucker, HooiImprovesOnStHosvd) {
+    using T = TypeParam;
+    auto X = planted<T>({14, 12, 10}, {5, 4, 3}, 21).full();
+    add_noise(X, 0.3, 22);
+    const shape_t ranks{3, 3, 2};  // below the planted ranks: the start is not optimal
+    const auto st = tucker_sthosvd(X.view(), {.ranks = ranks});
+    const auto ho = tucker_hooi(X.view(), {.ranks = ranks, .max_iters = 100, .iter_tol = 1e-9});
+    EXPECT_LE(ho.rel_error, st.rel_error + 10 * std::numeric_limits<T>::epsilon());
+    EXPECT_GE(ho.iters, 1);
+    EXPECT_EQ(ho.model.ranks(), ranks);
+    EXPECT_TRUE(ho.converged);
+    const auto capped = tucker_hooi(X.view(), {.ranks = ranks, .max_iters = 1, .iter_tol = 0});
+    EXPECT_EQ(capped.iters, 1);
+    EXPECT_FALSE(capped.converged);
+}
+
+TEST(Tucker, RejectsBadInput) {
+    tensor X({3, 4, 2}, 1.0);
+    EXPECT_THROW((void)tucker_hosvd(X.view(), {}), invalid_argument);
+    EXPECT_THROW((void)tucker_sthosvd(X.view(), {.ranks = {1, 2}}), invalid_argument);
+    EXPECT_THROW((void)tucker_hooi(X.view(), {.ranks = {1, 5, 1}}), invalid_argument);
+    EXPECT_THROW((void)tucker_hooi(X.view(), {.ranks = {1, 0, 1}}), invalid_argument);
+    EXPECT_THROW((void)tucker_hooi(X.view(), {.tol = -1}), invalid_argument);
+    EXPECT_THROW((void)tucker_hooi(X.view(), {.ranks = {1, 1, 1}, .max_iters = 0}), invalid_argument);
+    tensor E({3, 0, 2});
+    EXPECT_THROW((void)tucker_sthosvd(E.view(), {.tol = 0.1}), invalid_argument);
+    try {
+        (void)tucker_sthosvd(X.view(), {.ranks = {1, 5, 1}});
+        FAIL() << "expected invalid_argument";
+    } catch (const invalid_argument& e) {
+        EXPECT_NE(std::string(e.what()).find("tucker_sthosvd: rank 5 for mode 1 outside [1, 4]"), std::string::npos)
+            << e.what();
+    }
+    tucker_tensor bad = planted<double>({4, 3}, {2, 2}, 1);
+    bad.factors[1] = matrix(3, 1);
+    EXPECT_THROW((void)bad.full(), invalid_argument);
+}
+
+TEST(Tucker, BrainEpiVolume) {
+    const std::string path = std::string(FACTO_SHARED_DATA) + "/brain-epi-example4d/example4d_int16.npy";
+    if (!std::filesystem::exists(path)) GTEST_SKIP() << "shared data absent: " << path;
+    shape_t shape;
+    std::vector<double> v;
+    ASSERT_TRUE(read_npy_i2(path, shape, v)) << path;
+    const tensor X(shape, std::move(v));
+    for (double tol : {0.3, 0.1}) {
+        const auto st = tucker_sthosvd(X.view(), {.tol = tol});
+        EXPECT_LE(st.error_bound, tol);
+        EXPECT_LE(st.rel_error, tol);
+        EXPECT_LT(st.model.core.size(), X.size());  // a real compression
+        const auto ho = tucker_hooi(X.view(), {.tol = tol, .max_iters = 5});
+        EXPECT_EQ(ho.model.ranks(), st.model.ranks());
+        EXPECT_LE(ho.rel_error, st.rel_error + 1e-12);
+    }
+}
+
+}  // namespace facto
