@@ -4,6 +4,8 @@
 #include <lapacke.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <string>
 
 #include "facto/core/error.hpp"
@@ -74,13 +76,51 @@ inline lapack_int orgqr(index_t m, index_t n, float* a, const float* tau) {
                           static_cast<lapack_int>(n), a, ld(n), tau);
 }
 
+/// Cholesky G = R^T R of a row-major symmetric positive definite n x n matrix (upper triangle
+/// used and overwritten by R); nonzero when G is not numerically positive definite.
+inline lapack_int potrf_upper(index_t n, double* g) {
+    return LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'U', static_cast<lapack_int>(n), g, ld(n));
+}
+inline lapack_int potrf_upper(index_t n, float* g) {
+    return LAPACKE_spotrf(LAPACK_ROW_MAJOR, 'U', static_cast<lapack_int>(n), g, ld(n));
+}
+/// Y (m x n, row-major) = Y R^{-1} for an upper triangular row-major R.
+inline void trsm_right_upper(index_t m, index_t n, const double* R, double* Y) {
+    cblas_dtrsm(CblasRowMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, static_cast<blasint>(m),
+                static_cast<blasint>(n), 1.0, R, ld(n), Y, ld(n));
+}
+inline void trsm_right_upper(index_t m, index_t n, const float* R, float* Y) {
+    cblas_strsm(CblasRowMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, static_cast<blasint>(m),
+                static_cast<blasint>(n), 1.0f, R, ld(n), Y, ld(n));
+}
+
 /// Replaces the m x n (m >= n) row-major matrix by an orthonormal basis of its columns (thin Q).
+/// Cholesky QR twice (all BLAS-3: syrk, potrf, trsm), accepted when the final Q^T Q is the
+/// identity to ~n eps; otherwise (rank-deficient or ill-conditioned input, where Cholesky QR
+/// loses orthogonality) Householder QR.
 template <class T>
 void orthonormalize(basic_matrix<T>& A, const char* who) {
     const index_t m = A.rows(), n = A.cols();
     if (n == 0 || m == 0) return;
     if (n > m) throw invalid_argument(std::string(who) + ": cannot orthonormalize " + std::to_string(n) +
                                       " columns of length " + std::to_string(m));
+    const basic_matrix<T> A0 = A;
+    basic_matrix<T> G(n, n);
+    bool ok = true;
+    for (int pass = 0; pass < 2 && ok; ++pass) {
+        syrk_ata(n, m, A.data(), G.data());
+        ok = potrf_upper(n, G.data()) == 0;
+        if (ok) trsm_right_upper(m, n, G.data(), A.data());
+    }
+    if (ok) {
+        syrk_ata(n, m, A.data(), G.data());
+        const double tol = 10.0 * static_cast<double>(n) * std::numeric_limits<T>::epsilon();
+        for (index_t i = 0; i < n && ok; ++i)
+            for (index_t j = i; j < n && ok; ++j)
+                ok = std::abs(static_cast<double>(G(i, j)) - (i == j ? 1.0 : 0.0)) <= tol;
+    }
+    if (ok) return;
+    A = A0;
     std::vector<T> tau(static_cast<std::size_t>(n));
     if (geqrf(m, n, A.data(), tau.data()) != 0 || orgqr(m, n, A.data(), tau.data()) != 0)
         throw invalid_argument(std::string(who) + ": QR factorization failed (non-finite entries?)");

@@ -197,19 +197,28 @@ basic_tucker_result<T> hooi(basic_tensor_view<const T> X, const tucker_options& 
     const shape_t ranks = r.model.ranks();
     double err = r.rel_error_estimate;
     r.converged = false;
+    // Each sweep reads X twice, not N times: modes 0..h-1 take their projections from
+    // P = X x_{m >= h} U_m^T (those factors are not updated yet), modes h..N-1 from
+    // Q = X x_{m < h} U_m^T (with the factors just updated). Contracting an end mode of X first
+    // makes that TTM one large GEMM.
+    const int h = N / 2;
+    std::vector<int> right, left;
+    for (int m = N - 1; m >= h; --m) right.push_back(m);
+    for (int m = 0; m < h; ++m) left.push_back(m);
+    auto update = [&](const basic_tensor<T>& P, int lo, int hi, basic_tensor<T>& Y) {
+        for (int n = lo; n < hi; ++n) {
+            std::vector<int> modes;
+            for (int m = lo; m < hi; ++m)
+                if (m != n) modes.push_back(m);
+            Y = project(basic_tensor_view<const T>(P.view()), U, modes);
+            U[static_cast<std::size_t>(n)] = leading_eigenvectors(mode_gram(basic_tensor_view<const T>(Y.view()), n),
+                                                                  ranks[static_cast<std::size_t>(n)]);
+        }
+    };
     for (int it = 1; it <= o.max_iters; ++it) {
         basic_tensor<T> Y;
-        for (int n = 0; n < N; ++n) {
-            // Contract an end mode first: there the TTM is a single large GEMM.
-            std::vector<int> modes;
-            modes.push_back(n == N - 1 ? 0 : N - 1);
-            for (int m = 0; m < N; ++m)
-                if (m != n && m != modes.front()) modes.push_back(m);
-            if (N == 1) modes.clear();
-            Y = project(X, U, modes);
-            U[static_cast<std::size_t>(n)] =
-                leading_eigenvectors(mode_gram(basic_tensor_view<const T>(Y.view()), n), ranks[static_cast<std::size_t>(n)]);
-        }
+        update(project(X, U, right), 0, h, Y);
+        update(project(X, U, left), h, N, Y);
         r.model.core = ttm(basic_tensor_view<const T>(Y.view()), U[static_cast<std::size_t>(N - 1)], N - 1, true);
         const double c2 = norm2_of(r.model.core);
         const double e = nx > 0 ? std::sqrt(std::max(0.0, x2 - c2)) / nx : 0.0;
