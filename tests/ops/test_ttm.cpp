@@ -89,6 +89,28 @@ TYPED_TEST(Ttm, MatchesNaiveEveryModeBothOrientations) {
     }
 }
 
+TYPED_TEST(Ttm, LargerTensorMatchesNaive) {
+    using T = TypeParam;
+    const double eps = std::numeric_limits<T>::epsilon();
+    // Blocks of tens of thousands of entries, thin and wide outputs, every mode.
+    const auto X = random_tensor<T>({48, 40, 36}, 4);
+    unsigned seed = 50;
+    for (int mode = 0; mode < 3; ++mode) {
+        const index_t I = X.dim(mode);
+        for (index_t J : {index_t{1}, index_t{10}, index_t{33}}) {
+            for (bool tr : {false, true}) {
+                const auto U = tr ? random_matrix<T>(I, J, seed++) : random_matrix<T>(J, I, seed++);
+                const auto Y = ttm<T>(X.view(), U, mode, tr);
+                const auto Yr = naive_ttm(X, U, mode, tr);
+                const double tol = 10.0 * static_cast<double>(I) * eps * std::sqrt(static_cast<double>(I));
+                for (index_t k = 0; k < Y.size(); ++k)
+                    ASSERT_NEAR(Y.values()[static_cast<std::size_t>(k)], Yr.values()[static_cast<std::size_t>(k)], tol)
+                        << "mode " << mode << " J " << J << " tr " << tr;
+            }
+        }
+    }
+}
+
 TYPED_TEST(Ttm, EmptyModesGiveZerosOrEmpty) {
     using T = TypeParam;
     basic_tensor<T> X({3, 0, 2});
