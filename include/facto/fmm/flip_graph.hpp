@@ -1,0 +1,95 @@
+// facto/fmm/flip_graph.hpp: random walks on the flip graph of GF(2) schemes (Kauers and
+// Moosbauer), with reductions, plus-transitions, pools per rank and a multi-threaded search.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <random>
+
+#include "facto/fmm/scheme.hpp"
+
+namespace facto::fmm {
+
+/// A scheme being walked: its terms, and for each position (u, v, w) a hash map from factor
+/// value to the terms holding it, kept up to date on every move so that a flip partner is found
+/// in expected constant time.
+class flip_walker {
+public:
+    /// Copies s (which must verify; throws facto::invalid_argument otherwise).
+    explicit flip_walker(const scheme& s);
+    ~flip_walker();
+    flip_walker(const flip_walker&) = delete;
+    flip_walker& operator=(const flip_walker&) = delete;
+
+    int rank() const noexcept;
+    /// The current scheme.
+    scheme current() const;
+
+    /// One random flip: picks a term and a position at random, and a partner sharing that
+    /// factor; (a,b,c),(a,b',c') -> (a,b+b',c),(a,b',c+c'). A term left with a zero factor is
+    /// removed and terms that then share two factors are merged (reductions). Returns false
+    /// (nothing changed) when no term shares a factor with another.
+    bool random_flip(std::mt19937_64& rng);
+
+    /// Applies every available reduction: merges terms sharing two factors
+    /// ((a,b,c)+(a,b,c') -> (a,b,c+c')) and removes zero terms. Returns the rank drop.
+    int reduce_all();
+
+    /// Plus-transition: splits a random term (a,b,c) into (a',b,c) + (a+a',b,c), with a' a
+    /// factor of another term in the same position, so the new term can flip with it. Rank
+    /// rises by one. Returns false when no such split exists (fewer than two distinct factors).
+    bool plus_transition(std::mt19937_64& rng);
+
+private:
+    struct impl;
+    std::unique_ptr<impl> p_;
+};
+
+/// What a search reports while it runs (from one thread at a time).
+struct search_progress {
+    int best_rank = 0;        ///< lowest rank found so far
+    int start_rank = 0;
+    double seconds = 0;
+    std::uint64_t flips = 0;  ///< flips made by all threads
+    double flips_per_second = 0;
+    bool improved = false;    ///< this report is a new best rank (else a periodic report)
+};
+
+/// Options of search().
+struct search_options {
+    int target_rank = 0;              ///< stop when a scheme of this rank is found; 0: no target
+    int threads = 1;                  ///< independent walkers, seeds seed, seed+1, ...
+    std::uint64_t seed = 1;
+    double time_limit = 0;            ///< seconds; 0: none
+    std::uint64_t max_flips = 0;      ///< per thread; 0: none (then a target, time or stop is needed)
+    std::uint64_t path_limit = 1000000;  ///< flips without a reduction before a walk restarts
+    int pool_size = 100;              ///< schemes kept per rank (per thread)
+    int plateau_walks = 20;           ///< failed walks at one rank before plus-transitions are used
+    const std::atomic<bool>* stop = nullptr;  ///< set it (from a signal handler) to stop early
+    double progress_interval = 1.0;   ///< seconds between periodic progress reports
+    std::function<void(const search_progress&)> progress;  ///< may be empty
+};
+
+/// Result of search().
+struct search_result {
+    scheme best;                      ///< lowest rank found (verified)
+    std::vector<scheme> best_pool;    ///< every distinct scheme kept at that rank (verified)
+    int start_rank = 0;
+    std::uint64_t flips = 0;
+    double seconds = 0;
+    bool reached_target = false;
+    bool stopped = false;             ///< ended by the stop flag
+    bool timed_out = false;
+};
+
+/// Flip-graph search from `start` toward lower rank. Each thread walks from a random member of
+/// its own pool of schemes at its lowest rank; a walk that makes path_limit flips without a
+/// reduction adds its end scheme to the pool and restarts; after plateau_walks such walks in a
+/// row the next walk begins with a plus-transition. Stops on the target rank, max_flips,
+/// time_limit or the stop flag. With a target or max_flips alone the result depends only on
+/// the seed and the thread count: when a thread reaches the target after F flips, the others
+/// go on until they reach it or pass F flips, and the thread with the fewest flips wins.
+search_result search(const scheme& start, const search_options& opts);
+
+}  // namespace facto::fmm

@@ -1,0 +1,78 @@
+// facto/fmm/scheme.hpp: matrix multiplication schemes over GF(2): the tensor <n,m,p>, exact
+// verification of the Brent equations, the standard algorithm, Strassen, and file formats.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace facto::fmm {
+
+/// One factor over GF(2): bit i*cols+j holds entry (i, j) of the factor matrix (row-major).
+/// One machine word, so every factor matrix has at most 64 entries (formats up to 8x8).
+using factor_t = std::uint64_t;
+
+/// A rank-one term u (x) v (x) w of a scheme.
+struct term {
+    factor_t u = 0;  ///< n x m mask over A: bit i*m+j is a_ij
+    factor_t v = 0;  ///< m x p mask over B: bit j*p+k is b_jk
+    factor_t w = 0;  ///< p x n mask over C^T: bit k*n+i is c_ki (the cyclic convention)
+    friend bool operator==(const term&, const term&) = default;
+};
+
+/// A scheme for multiplying n x m by m x p matrices: sum over terms of u (x) v (x) w equals
+///   T<n,m,p> = sum_{i,j,k} a_ij (x) b_jk (x) c_ki   over GF(2).
+/// Product k of a scheme is (sum u_ij a_ij)(sum v_jk b_jk), and c_ik (of C = AB) is the sum of
+/// the products whose w has bit k*n+i set.
+struct scheme {
+    int n = 0, m = 0, p = 0;
+    std::vector<term> terms;
+    int rank() const noexcept { return static_cast<int>(terms.size()); }
+};
+
+/// Throws facto::invalid_argument unless 1 <= n, m, p and n*m, m*p, p*n <= 64.
+void check_format(int n, int m, int p);
+
+/// The standard algorithm: n*m*p terms a_ij (x) b_jk (x) c_ki.
+scheme standard_scheme(int n, int m, int p);
+/// Strassen's 7-term scheme for <2,2,2> (reduced mod 2).
+scheme strassen_scheme();
+
+/// Result of checking the Brent equations: ok, or the first equation that fails.
+struct verify_result {
+    bool ok = true;
+    int failures = 0;       ///< number of failing equations (u-bit, v-bit, w-bit) triples
+    int x = -1, y = -1, z = -1;  ///< first failing (u bit, v bit, w bit), -1 when ok
+    std::string message;    ///< empty when ok
+};
+
+/// Exact check over GF(2): for every bit triple (x, y, z) the parity of the number of terms
+/// with u_x v_y w_z set (a popcount over bit-sliced term sets) must equal T<n,m,p>[x,y,z].
+/// Also rejects bits set outside the format.
+verify_result verify(const scheme& s);
+/// verify() that throws facto::invalid_argument naming `what` and the first failing equation.
+void require_valid(const scheme& s, const std::string& what);
+
+/// Text format (documented in docs/fmm.md):
+///   # comments and blank lines ignored
+///   fmm N M P
+///   field gf2
+///   convention cki | cik      (optional, default cki; cik: w bit i*p+k is c_ik)
+///   rank R                    (optional; checked against the term count when present)
+///   then one term per line: three 0/1 strings of n*m, m*p and p*n (cik: n*p) characters.
+std::string to_text(const scheme& s);
+/// Parses the text format; throws facto::parse_error (name:line) on malformed input and
+/// facto::invalid_argument when the scheme does not verify. transpose_c reads the w strings
+/// in the c_ik convention whatever the file says.
+scheme parse_text(const std::string& text, const std::string& name = "<memory>", bool transpose_c = false);
+
+/// Reads a scheme: a text file, or a folder with U.npy, V.npy, W.npy (see write_scheme_npy).
+/// Every scheme read is verified. transpose_c: the file's W holds c_ik rather than c_ki.
+scheme read_scheme(const std::string& path, bool transpose_c = false);
+/// Writes the text format atomically.
+void write_scheme_text(const std::string& path, const scheme& s);
+/// Writes folder/U.npy (R x n x m), V.npy (R x m x p) and W.npy (R x p x n, entry [r,k,i] is
+/// c_ki), 0/1 float64, creating the folder. Integer arrays are accepted on import and
+/// reduced mod 2.
+void write_scheme_npy(const std::string& folder, const scheme& s);
+
+}  // namespace facto::fmm

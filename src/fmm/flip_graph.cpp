@@ -1,0 +1,477 @@
+// src/fmm/flip_graph.cpp: the flip-graph walker (terms with per-position hash indexes and
+// intrusive lists) and the pooled multi-threaded search.
+#include "facto/fmm/flip_graph.hpp"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <limits>
+#include <mutex>
+#include <thread>
+
+#include "facto/core/error.hpp"
+
+namespace facto::fmm {
+
+namespace {
+
+// Open-addressing (linear probing, backward-shift deletion) map from a nonzero factor to the
+// head of the list of terms holding it and the list length. Zero marks an empty slot; factors
+// are never zero because terms with a zero factor are removed at once.
+class factor_index {
+public:
+    void reset(std::size_t max_entries) {
+        std::size_t cap = 16;
+        while (cap < 2 * max_entries + 2) cap *= 2;
+        keys_.assign(cap, 0);
+        head_.assign(cap, -1);
+        count_.assign(cap, 0);
+        mask_ = cap - 1;
+        size_ = 0;
+    }
+    std::size_t capacity() const noexcept { return keys_.size(); }
+    std::size_t size() const noexcept { return size_; }
+
+    std::size_t find(factor_t key) const noexcept {
+        for (std::size_t i = slot(key);; i = (i + 1) & mask_) {
+            if (keys_[i] == key) return i;
+            if (keys_[i] == 0) return npos;
+        }
+    }
+    std::size_t find_or_insert(factor_t key) noexcept {
+        std::size_t i = slot(key);
+        for (; keys_[i] != 0; i = (i + 1) & mask_)
+            if (keys_[i] == key) return i;
+        keys_[i] = key;
+        head_[i] = -1;
+        count_[i] = 0;
+        ++size_;
+        return i;
+    }
+    void erase(std::size_t i) noexcept {
+        // Backward shift: move later members of the probe run into the hole.
+        std::size_t hole = i;
+        for (std::size_t j = (i + 1) & mask_; keys_[j] != 0; j = (j + 1) & mask_) {
+            const std::size_t home = slot(keys_[j]);
+            if (((j - home) & mask_) >= ((j - hole) & mask_)) {
+                keys_[hole] = keys_[j], head_[hole] = head_[j], count_[hole] = count_[j];
+                hole = j;
+            }
+        }
+        keys_[hole] = 0;
+        --size_;
+    }
+    std::int32_t& head(std::size_t i) noexcept { return head_[i]; }
+    std::int32_t& count(std::size_t i) noexcept { return count_[i]; }
+
+    static constexpr std::size_t npos = std::numeric_limits<std::size_t>::max();
+
+private:
+    std::size_t slot(factor_t key) const noexcept {
+        return static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ull) >> 32) & mask_;
+    }
+    std::vector<factor_t> keys_;
+    std::vector<std::int32_t> head_, count_;
+    std::size_t mask_ = 0, size_ = 0;
+};
+
+std::uint64_t below(std::mt19937_64& rng, std::uint64_t n) {
+    return static_cast<std::uint64_t>((static_cast<unsigned __int128>(rng()) * n) >> 64);
+}
+
+}  // namespace
+
+struct flip_walker::impl {
+    int n, m, p;
+    std::vector<std::array<factor_t, 3>> f;                  // the terms
+    std::array<std::vector<std::int32_t>, 3> next, prev;     // per-position lists
+    std::array<factor_index, 3> index;
+    std::vector<std::int32_t> work;                          // terms to check for reductions
+
+    explicit impl(const scheme& s) : n(s.n), m(s.m), p(s.p) {
+        require_valid(s, "fmm::flip_walker");
+        f.reserve(s.terms.size() + 16);
+        for (const term& t : s.terms) f.push_back({t.u, t.v, t.w});
+        rebuild();
+    }
+
+    void rebuild() {
+        for (int q = 0; q < 3; ++q) {
+            index[q].reset(2 * f.size() + 16);
+            next[q].assign(f.size(), -1);
+            prev[q].assign(f.size(), -1);
+        }
+        // Zero terms (an input such as 0 (x) b (x) c) contribute nothing: drop them first.
+        f.erase(std::remove_if(f.begin(), f.end(), [](const auto& t) { return !t[0] || !t[1] || !t[2]; }), f.end());
+        for (std::int32_t t = 0; t < static_cast<std::int32_t>(f.size()); ++t)
+            for (int q = 0; q < 3; ++q) link(t, q);
+    }
+
+    // Every index has room for 2 * its entries + 2 (entries <= terms); add_term() grows it.
+    void link(std::int32_t t, int q) {
+        const std::size_t s = index[q].find_or_insert(f[t][q]);
+        const std::int32_t h = index[q].head(s);
+        next[q][t] = h;
+        prev[q][t] = -1;
+        if (h >= 0) prev[q][h] = t;
+        index[q].head(s) = t;
+        ++index[q].count(s);
+    }
+    void unlink(std::int32_t t, int q) {
+        const std::size_t s = index[q].find(f[t][q]);
+        const std::int32_t a = prev[q][t], b = next[q][t];
+        if (a >= 0) next[q][a] = b;
+        else index[q].head(s) = b;
+        if (b >= 0) prev[q][b] = a;
+        if (--index[q].count(s) == 0) index[q].erase(s);
+    }
+    void set_factor(std::int32_t t, int q, factor_t value) {
+        unlink(t, q);
+        f[t][q] = value;
+        link(t, q);
+    }
+    std::int32_t add_term(const std::array<factor_t, 3>& t) {
+        if (2 * (f.size() + 1) + 2 > index[0].capacity()) {
+            f.push_back(t);
+            rebuild();  // rare: only when plus-transitions raise the rank past the room
+            return static_cast<std::int32_t>(f.size() - 1);
+        }
+        f.push_back(t);
+        for (int q = 0; q < 3; ++q) next[q].push_back(-1), prev[q].push_back(-1);
+        const auto id = static_cast<std::int32_t>(f.size() - 1);
+        for (int q = 0; q < 3; ++q) link(id, q);
+        return id;
+    }
+    // Removes term t by moving the last term into its slot; fixes the work list and `keep`.
+    void remove_term(std::int32_t t, std::int32_t* keep = nullptr) {
+        const auto last = static_cast<std::int32_t>(f.size() - 1);
+        for (int q = 0; q < 3; ++q) unlink(t, q);
+        if (t != last) {
+            for (int q = 0; q < 3; ++q) unlink(last, q);
+            f[t] = f[last];
+            for (int q = 0; q < 3; ++q) link(t, q);
+        }
+        f.pop_back();
+        for (int q = 0; q < 3; ++q) next[q].pop_back(), prev[q].pop_back();
+        for (auto& w : work) {
+            if (w == t) w = -1;
+            else if (w == last) w = t;
+        }
+        if (keep && *keep == last) *keep = t;
+    }
+
+    // Merges terms sharing two factors, starting from the terms in `work`, until none is left.
+    void reduce_work() {
+        while (!work.empty()) {
+            const std::int32_t x = work.back();
+            work.pop_back();
+            if (x < 0) continue;
+            std::int32_t y = -1;
+            int k = -1;
+            for (int a = 0; a < 2 && y < 0; ++a) {
+                const std::size_t s = index[a].find(f[x][a]);
+                for (std::int32_t c = index[a].head(s); c >= 0 && y < 0; c = next[a][c]) {
+                    if (c == x) continue;
+                    for (int b = a + 1; b < 3; ++b)
+                        if (f[c][b] == f[x][b]) {
+                            y = c, k = 3 - a - b;
+                            break;
+                        }
+                }
+            }
+            if (y < 0) continue;
+            // x and y share every factor but k: x + y = (shared) (x) (f_k[x] + f_k[y]).
+            const factor_t merged = f[x][k] ^ f[y][k];
+            remove_term(x, &y);
+            if (merged == 0) {
+                remove_term(y);
+            } else {
+                set_factor(y, k, merged);
+                work.push_back(y);
+            }
+        }
+    }
+
+    void flip(std::int32_t t, std::int32_t s, int pos) {
+        const int q1 = (pos + 1) % 3, q2 = (pos + 2) % 3;
+        const factor_t nt = f[t][q1] ^ f[s][q1];
+        const factor_t ns = f[s][q2] ^ f[t][q2];
+        work.clear();
+        if (nt) set_factor(t, q1, nt), work.push_back(t);
+        if (ns) set_factor(s, q2, ns), work.push_back(s);
+        // A zero factor removes its term; remove the higher index first so the other keeps its slot.
+        if (!nt && !ns) {
+            remove_term(std::max(t, s));
+            remove_term(std::min(t, s));
+        } else if (!nt) {
+            remove_term(t);
+        } else if (!ns) {
+            remove_term(s);
+        }
+        reduce_work();
+    }
+};
+
+flip_walker::flip_walker(const scheme& s) : p_(std::make_unique<impl>(s)) {}
+flip_walker::~flip_walker() = default;
+
+int flip_walker::rank() const noexcept { return static_cast<int>(p_->f.size()); }
+
+scheme flip_walker::current() const {
+    scheme s{p_->n, p_->m, p_->p, {}};
+    s.terms.reserve(p_->f.size());
+    for (const auto& t : p_->f) s.terms.push_back({t[0], t[1], t[2]});
+    return s;
+}
+
+bool flip_walker::random_flip(std::mt19937_64& rng) {
+    impl& w = *p_;
+    const auto r = static_cast<std::uint64_t>(w.f.size());
+    if (r < 2) return false;
+    auto pick_partner = [&](std::int32_t t, int pos, std::size_t slot) {
+        std::uint64_t k = below(rng, static_cast<std::uint64_t>(w.index[pos].count(slot) - 1));
+        for (std::int32_t c = w.index[pos].head(slot);; c = w.next[pos][c]) {
+            if (c == t) continue;
+            if (k-- == 0) return c;
+        }
+    };
+    for (int attempt = 0; attempt < 64; ++attempt) {
+        const auto t = static_cast<std::int32_t>(below(rng, r));
+        const int pos = static_cast<int>(below(rng, 3));
+        const std::size_t slot = w.index[pos].find(w.f[t][pos]);
+        if (w.index[pos].count(slot) < 2) continue;
+        w.flip(t, pick_partner(t, pos, slot), pos);
+        return true;
+    }
+    // Few terms share factors: choose uniformly among the (term, position) pairs that do.
+    std::vector<std::pair<std::int32_t, int>> candidates;
+    for (std::int32_t t = 0; t < static_cast<std::int32_t>(r); ++t)
+        for (int pos = 0; pos < 3; ++pos)
+            if (w.index[pos].count(w.index[pos].find(w.f[t][pos])) >= 2) candidates.emplace_back(t, pos);
+    if (candidates.empty()) return false;
+    const auto [t, pos] = candidates[below(rng, candidates.size())];
+    w.flip(t, pick_partner(t, pos, w.index[pos].find(w.f[t][pos])), pos);
+    return true;
+}
+
+int flip_walker::reduce_all() {
+    impl& w = *p_;
+    const int before = rank();
+    w.work.clear();
+    for (std::int32_t t = 0; t < static_cast<std::int32_t>(w.f.size()); ++t) w.work.push_back(t);
+    w.reduce_work();
+    return before - rank();
+}
+
+bool flip_walker::plus_transition(std::mt19937_64& rng) {
+    impl& w = *p_;
+    const auto r = static_cast<std::uint64_t>(w.f.size());
+    if (r < 2) return false;
+    for (int attempt = 0; attempt < 64; ++attempt) {
+        const auto t = static_cast<std::int32_t>(below(rng, r));
+        const auto s = static_cast<std::int32_t>(below(rng, r));
+        const int pos = static_cast<int>(below(rng, 3));
+        if (s == t || w.f[s][pos] == w.f[t][pos]) continue;
+        // (a,b,c) = (a',b,c) + (a+a',b,c), with a' the factor of term s.
+        std::array<factor_t, 3> split = w.f[t];
+        split[pos] = w.f[s][pos];
+        w.set_factor(t, pos, w.f[t][pos] ^ w.f[s][pos]);
+        const std::int32_t added = w.add_term(split);
+        w.work.assign({t, added});
+        w.reduce_work();
+        return true;
+    }
+    return false;
+}
+
+// ---------------------------------------------------------------------------------------
+// Search
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+struct thread_state {
+    std::vector<scheme> pool;  // distinct schemes at best_rank
+    int best_rank = 0;
+    std::uint64_t flips = 0;
+    std::uint64_t target_flips = std::numeric_limits<std::uint64_t>::max();  // flips when the target was reached
+};
+
+bool same_terms(const scheme& a, const scheme& b) {
+    if (a.terms.size() != b.terms.size()) return false;
+    auto key = [](const term& t) { return std::array<factor_t, 3>{t.u, t.v, t.w}; };
+    std::vector<std::array<factor_t, 3>> x, y;
+    for (const term& t : a.terms) x.push_back(key(t));
+    for (const term& t : b.terms) y.push_back(key(t));
+    std::sort(x.begin(), x.end());
+    std::sort(y.begin(), y.end());
+    return x == y;
+}
+
+}  // namespace
+
+search_result search(const scheme& start, const search_options& opts) {
+    require_valid(start, "fmm::search(start)");
+    if (opts.threads < 1) throw invalid_argument("fmm::search: threads " + std::to_string(opts.threads) + ", expected >= 1");
+    if (opts.path_limit < 1) throw invalid_argument("fmm::search: path_limit 0, expected >= 1");
+    if (opts.pool_size < 1)
+        throw invalid_argument("fmm::search: pool_size " + std::to_string(opts.pool_size) + ", expected >= 1");
+    if (opts.target_rank <= 0 && opts.max_flips == 0 && opts.time_limit <= 0 && !opts.stop)
+        throw invalid_argument("fmm::search: no stopping rule: expected a target rank, max_flips, a time limit or a stop flag");
+
+    scheme first = start;
+    {
+        flip_walker w(start);
+        w.reduce_all();
+        first = w.current();
+    }
+    const auto t0 = clock_type::now();
+    const int T = opts.threads;
+    std::vector<thread_state> states(T);
+    std::atomic<std::uint64_t> winner_flips{std::numeric_limits<std::uint64_t>::max()};
+    std::atomic<std::uint64_t> total_flips{0};
+    std::atomic<int> global_best{first.rank()};
+    std::atomic<bool> timed_out{false}, stopped{false};
+    std::mutex report_mutex;
+    double last_report = 0;
+
+    auto elapsed = [&] { return std::chrono::duration<double>(clock_type::now() - t0).count(); };
+    auto report = [&](bool improved) {
+        if (!opts.progress) return;
+        std::lock_guard lock(report_mutex);
+        const double sec = elapsed();
+        if (!improved && sec - last_report < opts.progress_interval) return;
+        last_report = sec;
+        search_progress pr;
+        pr.best_rank = global_best.load();
+        pr.start_rank = first.rank();
+        pr.seconds = sec;
+        pr.flips = total_flips.load();
+        pr.flips_per_second = sec > 0 ? static_cast<double>(pr.flips) / sec : 0;
+        pr.improved = improved;
+        opts.progress(pr);
+    };
+
+    auto run = [&](int tid) {
+        thread_state& st = states[tid];
+        std::mt19937_64 rng(opts.seed + static_cast<std::uint64_t>(tid));
+        st.pool = {first};
+        st.best_rank = first.rank();
+        int failed_walks = 0;
+        std::uint64_t unreported = 0;
+        auto reached = [&] { return opts.target_rank > 0 && st.best_rank <= opts.target_rank; };
+        // Checked every 1024 flips: the stop flag, the time, and the flip bounds.
+        auto must_stop = [&] {
+            if (st.flips >= winner_flips.load(std::memory_order_relaxed)) return true;
+            if (opts.max_flips && st.flips >= opts.max_flips) return true;
+            if (opts.stop && opts.stop->load(std::memory_order_relaxed)) {
+                stopped = true;
+                return true;
+            }
+            total_flips += unreported;
+            unreported = 0;
+            if (opts.time_limit > 0 && elapsed() >= opts.time_limit) {
+                timed_out = true;
+                return true;
+            }
+            report(false);
+            return false;
+        };
+        if (reached()) {
+            st.target_flips = 0;
+            winner_flips = 0;
+            return;
+        }
+        for (;;) {
+            flip_walker w(st.pool[below(rng, st.pool.size())]);
+            if (failed_walks >= opts.plateau_walks) w.plus_transition(rng);
+            std::uint64_t path = 0;
+            bool stop_now = false;
+            while (path < opts.path_limit) {
+                // No flip (terms share no factor, as in Strassen): leave by a plus-transition.
+                if (!w.random_flip(rng) && !w.plus_transition(rng)) {
+                    stop_now = true;  // rank <= 1: nowhere to go
+                    break;
+                }
+                ++st.flips, ++path, ++unreported;
+                if (w.rank() < st.best_rank) {
+                    st.best_rank = w.rank();
+                    st.pool = {w.current()};
+                    failed_walks = 0;
+                    path = 0;
+                    int g = global_best.load();
+                    while (st.best_rank < g && !global_best.compare_exchange_weak(g, st.best_rank)) {
+                    }
+                    if (reached()) {
+                        st.target_flips = st.flips;
+                        std::uint64_t cur = winner_flips.load();
+                        while (st.flips < cur && !winner_flips.compare_exchange_weak(cur, st.flips)) {
+                        }
+                        total_flips += unreported;
+                        unreported = 0;
+                        report(true);
+                        return;
+                    }
+                    total_flips += unreported;
+                    unreported = 0;
+                    report(true);
+                }
+                if ((st.flips & 1023) == 0 && must_stop()) {
+                    stop_now = true;
+                    break;
+                }
+            }
+            if (w.rank() == st.best_rank) {
+                scheme s = w.current();
+                const bool known = std::any_of(st.pool.begin(), st.pool.end(),
+                                               [&](const scheme& q) { return same_terms(q, s); });
+                if (!known) {
+                    if (static_cast<int>(st.pool.size()) < opts.pool_size) st.pool.push_back(std::move(s));
+                    else st.pool[below(rng, st.pool.size())] = std::move(s);
+                }
+            }
+            if (stop_now) break;
+            ++failed_walks;
+            if (must_stop()) break;
+        }
+        total_flips += unreported;
+    };
+
+    if (T == 1) {
+        run(0);
+    } else {
+        std::vector<std::thread> threads;
+        for (int t = 0; t < T; ++t) threads.emplace_back(run, t);
+        for (auto& th : threads) th.join();
+    }
+
+    search_result res;
+    res.start_rank = first.rank();
+    res.seconds = elapsed();
+    for (const auto& st : states) res.flips += st.flips;
+    res.stopped = stopped;
+    res.timed_out = timed_out;
+    // The winner: the thread that reached the target in the fewest flips, else the lowest rank;
+    // ties go to the lowest thread index, so the choice depends on seeds and flip counts only.
+    int win = 0;
+    for (int t = 1; t < T; ++t) {
+        const auto& a = states[t];
+        const auto& b = states[win];
+        if (a.target_flips < b.target_flips || (a.target_flips == b.target_flips && a.best_rank < b.best_rank))
+            win = t;
+    }
+    res.reached_target = states[win].target_flips != std::numeric_limits<std::uint64_t>::max();
+    res.best = states[win].pool.front();
+    for (int k = 0; k < T; ++k) {
+        const int t = (win + k) % T;
+        if (states[t].best_rank != res.best.rank()) continue;
+        for (const scheme& s : states[t].pool)
+            if (std::none_of(res.best_pool.begin(), res.best_pool.end(), [&](const scheme& q) { return same_terms(q, s); }))
+                res.best_pool.push_back(s);
+    }
+    require_valid(res.best, "fmm::search(result)");
+    return res;
+}
+
+}  // namespace facto::fmm

@@ -1,0 +1,303 @@
+// src/fmm/scheme.cpp: GF(2) schemes: the standard algorithm, Strassen, Brent-equation
+// verification by popcount parity, and the text and .npy formats.
+#include "facto/fmm/scheme.hpp"
+
+#include <bit>
+#include <cmath>
+#include <filesystem>
+#include <sstream>
+
+#include "facto/core/error.hpp"
+#include "facto/io/file.hpp"
+#include "facto/io/npy.hpp"
+
+namespace facto::fmm {
+
+namespace {
+
+factor_t bit(int i) { return factor_t{1} << i; }
+
+factor_t low_mask(int bits) { return bits >= 64 ? ~factor_t{0} : bit(bits) - 1; }
+
+std::string fmt_format(const scheme& s) {
+    std::string out = "<";
+    out += std::to_string(s.n) + "," + std::to_string(s.m) + "," + std::to_string(s.p) + ">";
+    return out;
+}
+
+// w in the c_ik convention (bit i*p+k) <-> the c_ki convention (bit k*n+i).
+factor_t cik_to_cki(factor_t w, int n, int p) {
+    factor_t out = 0;
+    for (int i = 0; i < n; ++i)
+        for (int k = 0; k < p; ++k)
+            if (w & bit(i * p + k)) out |= bit(k * n + i);
+    return out;
+}
+
+}  // namespace
+
+void check_format(int n, int m, int p) {
+    if (n < 1 || m < 1 || p < 1 || n * m > 64 || m * p > 64 || p * n > 64)
+        throw invalid_argument("fmm::check_format: format " + fmt_format(scheme{n, m, p, {}}) +
+                               ": expected dimensions >= 1 with n*m, m*p and p*n at most 64 (one word per factor)");
+}
+
+scheme standard_scheme(int n, int m, int p) {
+    check_format(n, m, p);
+    scheme s{n, m, p, {}};
+    for (int i = 0; i < n; ++i)
+        for (int j = 0; j < m; ++j)
+            for (int k = 0; k < p; ++k) s.terms.push_back({bit(i * m + j), bit(j * p + k), bit(k * n + i)});
+    return s;
+}
+
+scheme strassen_scheme() {
+    // Entries of 2x2 matrices as bits: a11=0, a12=1, a21=2, a22=3 (row-major); the same for B,
+    // and W lists c_ki at bit k*2+i, so c11=0, c21=1, c12=2, c22=3.
+    auto A = [](std::initializer_list<int> ij) {
+        factor_t f = 0;
+        for (int e : ij) f |= bit(e);
+        return f;
+    };
+    const int a11 = 0, a12 = 1, a21 = 2, a22 = 3;
+    const int b11 = 0, b12 = 1, b21 = 2, b22 = 3;
+    const int c11 = 0, c21 = 1, c12 = 2, c22 = 3;
+    scheme s{2, 2, 2, {}};
+    s.terms = {
+        {A({a11, a22}), A({b11, b22}), A({c11, c22})},  // M1 = (a11+a22)(b11+b22)
+        {A({a21, a22}), A({b11}), A({c21, c22})},        // M2 = (a21+a22) b11
+        {A({a11}), A({b12, b22}), A({c12, c22})},        // M3 = a11 (b12-b22)
+        {A({a22}), A({b21, b11}), A({c11, c21})},        // M4 = a22 (b21-b11)
+        {A({a11, a12}), A({b22}), A({c11, c12})},        // M5 = (a11+a12) b22
+        {A({a21, a11}), A({b11, b12}), A({c22})},        // M6 = (a21-a11)(b11+b12)
+        {A({a12, a22}), A({b21, b22}), A({c11})},        // M7 = (a12-a22)(b21+b22)
+    };
+    return s;
+}
+
+verify_result verify(const scheme& s) {
+    check_format(s.n, s.m, s.p);
+    const int nu = s.n * s.m, nv = s.m * s.p, nw = s.p * s.n;
+    const std::size_t R = s.terms.size(), words = (R + 63) / 64;
+    verify_result res;
+    for (std::size_t r = 0; r < R; ++r) {
+        const term& t = s.terms[r];
+        if ((t.u & ~low_mask(nu)) || (t.v & ~low_mask(nv)) || (t.w & ~low_mask(nw))) {
+            res.ok = false;
+            res.message = "term " + std::to_string(r + 1) + " has bits outside the format " + fmt_format(s);
+            return res;
+        }
+    }
+    // Bit-sliced: sets[x] is the set of terms with bit x of the factor set, one bit per term.
+    auto slice = [&](auto get, int bits) {
+        std::vector<std::uint64_t> sets(static_cast<std::size_t>(bits) * words, 0);
+        for (std::size_t r = 0; r < R; ++r)
+            for (int x = 0; x < bits; ++x)
+                if (get(s.terms[r]) & bit(x)) sets[x * words + r / 64] |= std::uint64_t{1} << (r % 64);
+        return sets;
+    };
+    const auto U = slice([](const term& t) { return t.u; }, nu);
+    const auto V = slice([](const term& t) { return t.v; }, nv);
+    const auto W = slice([](const term& t) { return t.w; }, nw);
+    std::vector<std::uint64_t> uv(words);
+    for (int x = 0; x < nu; ++x) {
+        const int i = x / s.m, j = x % s.m;
+        for (int y = 0; y < nv; ++y) {
+            const int j2 = y / s.p, k = y % s.p;
+            for (std::size_t q = 0; q < words; ++q) uv[q] = U[x * words + q] & V[y * words + q];
+            for (int z = 0; z < nw; ++z) {
+                int count = 0;
+                for (std::size_t q = 0; q < words; ++q) count += std::popcount(uv[q] & W[z * words + q]);
+                const int expected = (j == j2 && z == k * s.n + i) ? 1 : 0;
+                if ((count & 1) != expected) {
+                    if (res.ok) {
+                        res.ok = false;
+                        res.x = x, res.y = y, res.z = z;
+                    }
+                    ++res.failures;
+                }
+            }
+        }
+    }
+    if (!res.ok)
+        res.message = std::to_string(res.failures) + " Brent equations fail for " + fmt_format(s) +
+                      ", the first at (a" + std::to_string(res.x / s.m + 1) + std::to_string(res.x % s.m + 1) +
+                      ", b" + std::to_string(res.y / s.p + 1) + std::to_string(res.y % s.p + 1) + ", c" +
+                      std::to_string(res.z / s.n + 1) + std::to_string(res.z % s.n + 1) +
+                      " in c_ki order): expected the parity of the matrix multiplication tensor";
+    return res;
+}
+
+void require_valid(const scheme& s, const std::string& what) {
+    const verify_result r = verify(s);
+    if (!r.ok) throw invalid_argument(what + ": the scheme is not a valid multiplication scheme: " + r.message);
+}
+
+// ---------------------------------------------------------------------------------------
+// Text format
+
+std::string to_text(const scheme& s) {
+    check_format(s.n, s.m, s.p);
+    std::ostringstream o;
+    o << "# facto fmm scheme: terms u v w, u bit i*m+j = a_ij, v bit j*p+k = b_jk, w bit k*n+i = c_ki\n";
+    o << "fmm " << s.n << " " << s.m << " " << s.p << "\nfield gf2\nconvention cki\nrank " << s.rank() << "\n";
+    auto bits = [&](factor_t f, int count) {
+        std::string str(count, '0');
+        for (int i = 0; i < count; ++i)
+            if (f & bit(i)) str[i] = '1';
+        return str;
+    };
+    for (const term& t : s.terms)
+        o << bits(t.u, s.n * s.m) << " " << bits(t.v, s.m * s.p) << " " << bits(t.w, s.p * s.n) << "\n";
+    return o.str();
+}
+
+scheme parse_text(const std::string& text, const std::string& name, bool transpose_c) {
+    std::istringstream in(text);
+    std::string line;
+    std::size_t lineno = 0;
+    scheme s;
+    bool have_format = false, cik = transpose_c;
+    long declared_rank = -1;
+    auto parse_bits = [&](const std::string& word, int count, const char* which) {
+        if (static_cast<int>(word.size()) != count)
+            throw parse_error(name, lineno,
+                              std::string("factor ") + which + " '" + word + "' has " + std::to_string(word.size()) +
+                                  " characters, expected " + std::to_string(count) + " (0 or 1)");
+        factor_t f = 0;
+        for (int i = 0; i < count; ++i) {
+            if (word[i] == '1') f |= bit(i);
+            else if (word[i] != '0')
+                throw parse_error(name, lineno,
+                                  std::string("factor ") + which + " has '" + word[i] + "', expected 0 or 1");
+        }
+        return f;
+    };
+    while (std::getline(in, line)) {
+        ++lineno;
+        if (const auto h = line.find('#'); h != std::string::npos) line.erase(h);
+        std::istringstream ls(line);
+        std::vector<std::string> words;
+        for (std::string w; ls >> w;) words.push_back(w);
+        if (words.empty()) continue;
+        if (words[0] == "fmm") {
+            if (words.size() != 4) throw parse_error(name, lineno, "expected 'fmm N M P'");
+            try {
+                s.n = std::stoi(words[1]), s.m = std::stoi(words[2]), s.p = std::stoi(words[3]);
+            } catch (const std::exception&) {
+                throw parse_error(name, lineno, "expected 'fmm N M P' with integers, found '" + line + "'");
+            }
+            try {
+                check_format(s.n, s.m, s.p);
+            } catch (const invalid_argument& e) {
+                throw parse_error(name, lineno, e.what());
+            }
+            have_format = true;
+        } else if (words[0] == "field") {
+            if (words.size() != 2 || words[1] != "gf2")
+                throw parse_error(name, lineno, "expected 'field gf2', found '" + line + "'");
+        } else if (words[0] == "convention") {
+            if (words.size() != 2 || (words[1] != "cki" && words[1] != "cik"))
+                throw parse_error(name, lineno, "expected 'convention cki' or 'convention cik', found '" + line + "'");
+            cik = transpose_c || words[1] == "cik";
+        } else if (words[0] == "rank") {
+            if (words.size() != 2) throw parse_error(name, lineno, "expected 'rank R'");
+            try {
+                declared_rank = std::stol(words[1]);
+            } catch (const std::exception&) {
+                throw parse_error(name, lineno, "expected 'rank R' with an integer, found '" + words[1] + "'");
+            }
+        } else {
+            if (!have_format) throw parse_error(name, lineno, "found a term before the 'fmm N M P' line");
+            if (words.size() != 3)
+                throw parse_error(name, lineno,
+                                  "expected a term of three 0/1 strings (u v w), found " + std::to_string(words.size()) +
+                                      " words");
+            term t;
+            t.u = parse_bits(words[0], s.n * s.m, "u");
+            t.v = parse_bits(words[1], s.m * s.p, "v");
+            t.w = parse_bits(words[2], s.n * s.p, "w");
+            if (cik) t.w = cik_to_cki(t.w, s.n, s.p);
+            s.terms.push_back(t);
+        }
+    }
+    if (!have_format) throw parse_error(name, 0, "no 'fmm N M P' line: expected a facto fmm scheme");
+    if (declared_rank >= 0 && declared_rank != s.rank())
+        throw parse_error(name, 0,
+                          "'rank " + std::to_string(declared_rank) + "' but " + std::to_string(s.rank()) +
+                              " terms follow");
+    require_valid(s, "fmm::parse_text(" + name + ")");
+    return s;
+}
+
+// ---------------------------------------------------------------------------------------
+// Files
+
+void write_scheme_text(const std::string& path, const scheme& s) { write_file_atomic(path, to_text(s)); }
+
+void write_scheme_npy(const std::string& folder, const scheme& s) {
+    check_format(s.n, s.m, s.p);
+    std::error_code ec;
+    std::filesystem::create_directories(folder, ec);
+    if (ec) throw io_error("fmm::write_scheme_npy: cannot create folder '" + folder + "': " + ec.message());
+    const index_t R = s.rank();
+    tensor U({R, s.n, s.m}), V({R, s.m, s.p}), W({R, s.p, s.n});
+    for (index_t r = 0; r < R; ++r) {
+        const term& t = s.terms[r];
+        for (int e = 0; e < s.n * s.m; ++e) U.data()[r * s.n * s.m + e] = (t.u >> e) & 1;
+        for (int e = 0; e < s.m * s.p; ++e) V.data()[r * s.m * s.p + e] = (t.v >> e) & 1;
+        for (int e = 0; e < s.p * s.n; ++e) W.data()[r * s.p * s.n + e] = (t.w >> e) & 1;
+    }
+    write_npy<double>(folder + "/U.npy", U.view());
+    write_npy<double>(folder + "/V.npy", V.view());
+    write_npy<double>(folder + "/W.npy", W.view());
+}
+
+namespace {
+
+scheme read_scheme_npy(const std::string& folder, bool transpose_c) {
+    const tensor U = read_npy<double>(folder + "/U.npy");
+    const tensor V = read_npy<double>(folder + "/V.npy");
+    const tensor W = read_npy<double>(folder + "/W.npy");
+    const std::string what = "fmm::read_scheme(" + folder + ")";
+    if (U.order() != 3 || V.order() != 3 || W.order() != 3)
+        throw parse_error(folder, 0, "expected U, V, W of order 3 (R x n x m, R x m x p, R x p x n)");
+    const index_t R = U.shape()[0];
+    const int n = static_cast<int>(U.shape()[1]), m = static_cast<int>(U.shape()[2]);
+    const int p = static_cast<int>(V.shape()[2]);
+    const shape_t wshape = transpose_c ? shape_t{R, n, p} : shape_t{R, p, n};
+    if (V.shape() != shape_t{R, m, p} || W.shape() != wshape)
+        throw parse_error(folder, 0,
+                          "shapes of U, V, W do not match: expected R x n x m, R x m x p and " +
+                              std::string(transpose_c ? "R x n x p (c_ik)" : "R x p x n (c_ki)"));
+    try {
+        check_format(n, m, p);
+    } catch (const invalid_argument& e) {
+        throw parse_error(folder, 0, e.what());
+    }
+    auto to_bit = [&](double x, const char* which) -> factor_t {
+        if (!std::isfinite(x) || x != std::round(x))
+            throw parse_error(folder, 0,
+                              std::string(which) + ".npy holds " + std::to_string(x) + ", expected integers (mod 2)");
+        return static_cast<factor_t>(std::fmod(std::fabs(x), 2.0) != 0.0);
+    };
+    scheme s{n, m, p, std::vector<term>(R)};
+    for (index_t r = 0; r < R; ++r) {
+        term& t = s.terms[r];
+        for (int e = 0; e < n * m; ++e) t.u |= to_bit(U.data()[r * n * m + e], "U") << e;
+        for (int e = 0; e < m * p; ++e) t.v |= to_bit(V.data()[r * m * p + e], "V") << e;
+        for (int e = 0; e < p * n; ++e) t.w |= to_bit(W.data()[r * p * n + e], "W") << e;
+        if (transpose_c) t.w = cik_to_cki(t.w, n, p);
+    }
+    require_valid(s, what);
+    return s;
+}
+
+}  // namespace
+
+scheme read_scheme(const std::string& path, bool transpose_c) {
+    if (std::filesystem::is_directory(path)) return read_scheme_npy(path, transpose_c);
+    return parse_text(read_file(path), path, transpose_c);
+}
+
+}  // namespace facto::fmm
