@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <string>
 
@@ -120,6 +121,86 @@ struct dense_op {
     }
 };
 
+// Compressed sparse rows of a matrix, for row-parallel products with dense blocks.
+template <class T>
+struct csr {
+    index_t rows = 0, cols = 0;
+    std::vector<index_t> ptr, col;
+    std::vector<T> val;
+};
+
+// CSR of a canonical (row-sorted, duplicate-free) COO matrix, or of its transpose.
+template <class T>
+csr<T> make_csr(const basic_coo_tensor<T>& A, bool transpose) {
+    const int r = transpose ? 1 : 0, c = 1 - r;
+    csr<T> M;
+    M.rows = A.dim(r);
+    M.cols = A.dim(c);
+    M.ptr.assign(static_cast<std::size_t>(M.rows + 1), 0);
+    const auto& ri = A.indices[static_cast<std::size_t>(r)];
+    const auto& ci = A.indices[static_cast<std::size_t>(c)];
+    for (index_t k = 0; k < A.nnz(); ++k) ++M.ptr[static_cast<std::size_t>(ri[static_cast<std::size_t>(k)] + 1)];
+    for (index_t i = 0; i < M.rows; ++i) M.ptr[static_cast<std::size_t>(i + 1)] += M.ptr[static_cast<std::size_t>(i)];
+    M.col.resize(static_cast<std::size_t>(A.nnz()));
+    M.val.resize(static_cast<std::size_t>(A.nnz()));
+    std::vector<index_t> next(M.ptr.begin(), M.ptr.end() - 1);
+    // Stable counting sort: within a row, entries keep the COO order (sorted columns).
+    for (index_t k = 0; k < A.nnz(); ++k) {
+        const auto slot = static_cast<std::size_t>(next[static_cast<std::size_t>(ri[static_cast<std::size_t>(k)])]++);
+        M.col[slot] = ci[static_cast<std::size_t>(k)];
+        M.val[slot] = A.values[static_cast<std::size_t>(k)];
+    }
+    return M;
+}
+
+// Y (rows x l) = M X for X (cols x l); each row on one thread: race-free and deterministic.
+template <class T>
+basic_matrix<T> csr_mul(const csr<T>& M, const basic_matrix<T>& X) {
+    const index_t l = X.cols();
+    basic_matrix<T> Y(M.rows, l);
+    const index_t work = static_cast<index_t>(M.val.size()) * l;
+#pragma omp parallel for schedule(dynamic, 64) if (work >= (index_t{1} << 15))
+    for (index_t i = 0; i < M.rows; ++i) {
+        T* y = Y.data() + i * l;
+        for (index_t p = M.ptr[static_cast<std::size_t>(i)]; p < M.ptr[static_cast<std::size_t>(i + 1)]; ++p) {
+            const T a = M.val[static_cast<std::size_t>(p)];
+            const T* x = X.data() + M.col[static_cast<std::size_t>(p)] * l;
+            for (index_t j = 0; j < l; ++j) y[j] += a * x[j];
+        }
+    }
+    return Y;
+}
+
+// Sparse operator: A as CSR for A X and its transpose as CSR for A^T Y.
+template <class T>
+struct sparse_op {
+    const basic_coo_tensor<T>& A;  // canonical
+    csr<T> rows_of_a, rows_of_at;
+    explicit sparse_op(const basic_coo_tensor<T>& a) : A(a), rows_of_a(make_csr(a, false)), rows_of_at(make_csr(a, true)) {}
+    index_t rows() const { return A.dim(0); }
+    index_t cols() const { return A.dim(1); }
+    basic_matrix<T> mul(const basic_matrix<T>& X) const { return csr_mul(rows_of_a, X); }
+    basic_matrix<T> mul_t(const basic_matrix<T>& Y) const { return csr_mul(rows_of_at, Y); }
+    // ||A - U S V^T||^2 = ||A||^2 - 2 <A, U S V^T> + sum s^2 (U, V orthonormal), over nonzeros.
+    double residual2(const basic_svd_result<T>& r) const {
+        double a2 = 0, cross = 0, s2 = 0;
+        const index_t k = r.rank;
+        const auto& I = A.indices[0];
+        const auto& J = A.indices[1];
+        for (index_t e = 0; e < A.nnz(); ++e) {
+            const double a = A.values[static_cast<std::size_t>(e)];
+            const T* u = r.U.data() + I[static_cast<std::size_t>(e)] * k;
+            const T* v = r.V.data() + J[static_cast<std::size_t>(e)] * k;
+            double m = 0;
+            for (index_t j = 0; j < k; ++j) m += static_cast<double>(u[j]) * r.s[static_cast<std::size_t>(j)] * v[j];
+            a2 += a * a;
+            cross += a * m;
+        }
+        for (T v : r.s) s2 += static_cast<double>(v) * v;
+        return std::max(0.0, a2 - 2 * cross + s2);
+    }
+};
+
 // Y -= Q (Q^T Y), twice ("twice is enough" for orthogonality against Q).
 template <class T>
 void project_out(const basic_matrix<T>& Q, basic_matrix<T>& Y) {
@@ -133,25 +214,60 @@ void project_out(const basic_matrix<T>& Q, basic_matrix<T>& Y) {
     }
 }
 
+// Largest column norm of a row-major matrix.
+template <class T>
+double max_column_norm(const basic_matrix<T>& Y) {
+    std::vector<double> c(static_cast<std::size_t>(Y.cols()), 0.0);
+    for (index_t i = 0; i < Y.rows(); ++i)
+        for (index_t j = 0; j < Y.cols(); ++j) c[static_cast<std::size_t>(j)] += static_cast<double>(Y(i, j)) * Y(i, j);
+    double mx = 0;
+    for (double v : c) mx = std::max(mx, v);
+    return std::sqrt(mx);
+}
+
+// Y projected off Q, reduced to an orthonormal basis of what is left above rounding: columns
+// that the projection cancelled to noise are dropped rather than normalized (normalized noise
+// would not be orthogonal to Q). May return fewer columns than Y has, or none.
+template <class T>
+void reduce_to_new_range(const basic_matrix<T>& Q, basic_matrix<T>& Y, const char* who) {
+    const double scale = max_column_norm(Y);
+    project_out(Q, Y);
+    const double eps = std::numeric_limits<T>::epsilon();
+    const double rel = 100.0 * static_cast<double>(std::max(Y.rows(), Y.cols())) * eps;
+    // Fast path, all BLAS-3: one Cholesky QR step when Y is clearly of full rank (its R well
+    // conditioned and above the noise level); pivoted Householder QR otherwise.
+    const index_t b = Y.cols();
+    bool fast = b > 0 && b <= Y.rows();
+    if (fast) {
+        basic_matrix<T> R(b, b);
+        detail::syrk_ata(b, Y.rows(), Y.data(), R.data());
+        fast = detail::potrf_upper(b, R.data()) == 0;
+        double lo = std::numeric_limits<double>::infinity(), hi = 0;
+        for (index_t k = 0; k < b && fast; ++k) {
+            lo = std::min(lo, std::abs(static_cast<double>(R(k, k))));
+            hi = std::max(hi, std::abs(static_cast<double>(R(k, k))));
+        }
+        fast = fast && lo > rel * scale && lo > 1e3 * std::sqrt(eps) * hi;
+        if (fast) detail::trsm_right_upper(Y.rows(), b, R.data(), Y.data());
+    }
+    if (!fast) detail::range_basis(Y, scale, rel, who);
+    if (Y.cols() == 0) return;
+    project_out(Q, Y);  // once more against Q (no-op when Q is empty), then polish
+    detail::orthonormalize(Y, who);
+}
+
 // Orthonormal basis of the range of (A A^T)^q A Omega, orthogonal to Q (which may be empty).
+// Fewer than `cols` columns once A's numerical range is exhausted.
 template <class T, class Op>
 basic_matrix<T> sketch_basis(const Op& op, const basic_matrix<T>& Q, index_t cols, int power_iters,
                              std::mt19937_64& rng, const char* who) {
     basic_matrix<T> Y = op.mul(gaussian<T>(op.cols(), cols, rng));
-    project_out(Q, Y);
-    detail::orthonormalize(Y, who);
-    for (int it = 0; it < power_iters; ++it) {
+    reduce_to_new_range(Q, Y, who);
+    for (int it = 0; it < power_iters && Y.cols() > 0; ++it) {
         basic_matrix<T> Z = op.mul_t(Y);
         detail::orthonormalize(Z, who);
         Y = op.mul(Z);
-        project_out(Q, Y);
-        detail::orthonormalize(Y, who);
-    }
-    // Once A is nearly exhausted Y is rounding noise and its QR need not stay orthogonal to Q;
-    // a second projection and QR restore that.
-    if (Q.cols() > 0) {
-        project_out(Q, Y);
-        detail::orthonormalize(Y, who);
+        reduce_to_new_range(Q, Y, who);
     }
     return Y;
 }
@@ -202,6 +318,7 @@ basic_svd_result<T> randomized(const Op& op, double norm2, const svd_randomized_
         while (!reached && Q.cols() < cap) {
             const basic_matrix<T> Qi =
                 sketch_basis(op, Q, std::min(o.block, cap - Q.cols()), o.power_iters, rng, who);
+            if (Qi.cols() == 0) break;  // the numerical range of A is exhausted
             const basic_matrix<T> Bi = op.mul_t(Qi);
             captured2 += frob2(Bi.data(), Bi.size());
             Q = hcat(Q, Qi);
@@ -258,9 +375,26 @@ basic_svd_result<T> svd_randomized(const basic_matrix<T>& A, const svd_randomize
     return randomized<T>(dense_op<T>{A}, frob2(A.data(), A.size()), opts);
 }
 
+template <class T>
+basic_svd_result<T> svd_randomized(const basic_coo_tensor<T>& A, const svd_randomized_options& opts) {
+    if (A.order() != 2)
+        throw invalid_argument("svd_randomized: a sparse matrix is a COO tensor of order 2, got order " +
+                               std::to_string(A.order()));
+    A.validate("svd_randomized");
+    for (T v : A.values)
+        if (!std::isfinite(static_cast<double>(v)))
+            throw invalid_argument("svd_randomized: the matrix has a non-finite entry");
+    basic_coo_tensor<T> C = A;
+    C.canonicalize();
+    const sparse_op<T> op(C);
+    return randomized<T>(op, frob2(C.values.data(), C.nnz()), opts);
+}
+
 template basic_svd_result<double> svd_truncated(const basic_matrix<double>&, const svd_options&);
 template basic_svd_result<float> svd_truncated(const basic_matrix<float>&, const svd_options&);
 template basic_svd_result<double> svd_randomized(const basic_matrix<double>&, const svd_randomized_options&);
 template basic_svd_result<float> svd_randomized(const basic_matrix<float>&, const svd_randomized_options&);
+template basic_svd_result<double> svd_randomized(const basic_coo_tensor<double>&, const svd_randomized_options&);
+template basic_svd_result<float> svd_randomized(const basic_coo_tensor<float>&, const svd_randomized_options&);
 
 }  // namespace facto

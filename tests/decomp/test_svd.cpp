@@ -11,6 +11,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <utility>
 
 namespace facto {
 namespace {
@@ -253,6 +254,62 @@ TEST(Svd, RejectsBadOptions) {
     } catch (const invalid_argument& e) {
         EXPECT_NE(std::string(e.what()).find("svd_truncated: the matrix has a non-finite entry"), std::string::npos);
     }
+}
+
+// Random sparse matrix: each entry present with probability `density`, N(0,1) values.
+template <class T>
+basic_coo_tensor<T> random_sparse(index_t m, index_t n, double density, unsigned seed) {
+    std::mt19937_64 rng(seed);
+    std::uniform_real_distribution<double> u;
+    std::normal_distribution<double> g;
+    basic_coo_tensor<T> A(shape_t{m, n});
+    for (index_t i = 0; i < m; ++i)
+        for (index_t j = 0; j < n; ++j)
+            if (u(rng) < density) {
+                const index_t c[] = {i, j};
+                A.push_back(c, static_cast<T>(g(rng)));
+            }
+    return A;
+}
+
+TYPED_TEST(Svd, SparseAgreesWithDense) {
+    using T = TypeParam;
+    const double eps = std::numeric_limits<T>::epsilon();
+    const auto S = random_sparse<T>(150, 90, 0.05, 8);
+    const auto D = to_dense<T>(S);
+    const basic_matrix<T> A(150, 90, D.values());
+    for (const svd_randomized_options o : {svd_randomized_options{.rank = 8, .seed = 4},
+                                           svd_randomized_options{.tol = 0.5, .block = 8, .seed = 4}}) {
+        const auto rs = svd_randomized(S, o);
+        const auto rd = svd_randomized(A, o);
+        ASSERT_EQ(rs.rank, rd.rank);
+        for (std::size_t i = 0; i < rs.s.size(); ++i) EXPECT_NEAR(rs.s[i], rd.s[i], 1e3 * eps * rd.s[0]);
+        // Checked error: the sparse expansion against the dense residual of the sparse result.
+        EXPECT_NEAR(rs.rel_error, residual(A, rs), 10 * std::sqrt(eps));
+        EXPECT_NEAR(rs.rel_error, rd.rel_error, 10 * std::sqrt(eps));
+        if (o.tol > 0) EXPECT_LE(rs.rel_error, o.tol + 10 * std::sqrt(eps));
+        expect_orthonormal(rs.U, 1000 * eps);
+        expect_orthonormal(rs.V, 1000 * eps);
+    }
+}
+
+TEST(Svd, SparseDuplicatesAreSummedAndLowRankIsExact) {
+    // Three disjoint constant blocks: rank 3. Every entry is given as two halves.
+    coo_tensor A(shape_t{40, 30});
+    const index_t rb[] = {0, 10, 25, 40}, cb[] = {0, 8, 20, 30};
+    for (int b = 0; b < 3; ++b)
+        for (index_t i = rb[b]; i < rb[b + 1]; ++i)
+            for (index_t j = cb[b]; j < cb[b + 1]; ++j) {
+                const index_t c[] = {i, j};
+                A.push_back(c, 0.5 * (b + 1));
+                A.push_back(c, 0.5 * (b + 1));
+            }
+    const auto r = svd_randomized(A, {.tol = 1e-6, .block = 2, .seed = 1});
+    EXPECT_EQ(r.rank, 3);
+    EXPECT_LE(r.rel_error, 1e-6);
+    // The largest singular value of a constant block c (p x q) is c sqrt(p q).
+    EXPECT_NEAR(r.s[0], 3.0 * std::sqrt(15.0 * 10.0), 1e-10 * r.s[0]);
+    EXPECT_THROW((void)svd_randomized(coo_tensor(shape_t{3, 4, 5}), {.rank = 1}), invalid_argument);
 }
 
 TEST(Svd, CameraImage) {

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "facto/core/matrix.hpp"
+#include "facto/core/sparse.hpp"
 
 namespace facto {
 
@@ -58,5 +59,14 @@ struct svd_randomized_options {
 /// @throws facto::invalid_argument on a negative or inconsistent option, or rank > min(m, n).
 template <class T>
 [[nodiscard]] basic_svd_result<T> svd_randomized(const basic_matrix<T>& A, const svd_randomized_options& opts = {});
+
+/// Randomized truncated SVD of a sparse matrix given as an order-2 COO tensor (rows = mode 0),
+/// never densified: the products A X and A^T Y run on compressed rows (CSR) of A and of A^T,
+/// built once (duplicates summed). rel_error comes from the exact expansion
+/// ||A||^2 - 2 <A, U S V^T> + ||S||^2 over the nonzeros (floor ~sqrt(eps) relative).
+/// @throws facto::invalid_argument if A is not of order 2, has a non-finite value, or an
+/// option is invalid as for the dense overload.
+template <class T>
+[[nodiscard]] basic_svd_result<T> svd_randomized(const basic_coo_tensor<T>& A, const svd_randomized_options& opts = {});
 
 }  // namespace facto
