@@ -14,6 +14,10 @@
 #include "common.hpp"
 #include "help.hpp"
 
+namespace facto::cli {
+command add_fmm_command(CLI::App& parent);  // cli/cmd_fmm.cpp
+}
+
 namespace {
 
 using namespace facto::cli;
@@ -43,13 +47,14 @@ manual root_manual() {
          " facto check data.tns                        # every problem in the file, by line\n"
          " facto cp data.tns --rank 16 --out model     # CP-ALS into model/\n"
          " facto cp spectra.npy --rank 3 --method hals # nonnegative CP\n"
-         " facto convert data.tns data.npy             # change format\n"},
+         " facto convert data.tns data.npy             # change format\n"
+         " facto fmm search 3,3,3 --target 23          # a 23-multiplication scheme over GF(2)\n"},
         {"Exit status", exit_status_section(true)},
     };
     return m;
 }
 
-constexpr const char* command_list = "cp, info, check, convert or demo";
+constexpr const char* command_list = "cp, info, check, convert, fmm or demo";
 
 /// Prints a command-line error the way every facto error reads, with where to find help.
 int usage_failure(const CLI::App& app, const std::string& message) {
@@ -91,7 +96,7 @@ int main(int argc, char** argv) {
         set_manual(&app, root_manual());
 
         std::vector<command> commands = {add_cp_command(app), add_info_command(app), add_check_command(app),
-                                         add_convert_command(app), add_demo_command(app)};
+                                         add_convert_command(app), add_demo_command(app), add_fmm_command(app)};
         if (argc < 2)
             return usage_failure(app, fmt::format("a command is required: {}", command_list));
         try {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <limits>
 #include <mutex>
@@ -365,7 +366,7 @@ search_result search(const scheme& start, const search_options& opts) {
         auto must_stop = [&] {
             if (st.flips >= winner_flips.load(std::memory_order_relaxed)) return true;
             if (opts.max_flips && st.flips >= opts.max_flips) return true;
-            if (opts.stop && opts.stop->load(std::memory_order_relaxed)) {
+            if (opts.stop && opts.stop()) {
                 stopped = true;
                 return true;
             }

@@ -149,9 +149,8 @@ TEST(FmmSearch, SameSeedSameResult) {
 }
 
 TEST(FmmSearch, StopFlagAndProgress) {
-    std::atomic<bool> stop{true};
     search_options o;
-    o.stop = &stop;
+    o.stop = [] { return true; };
     o.progress_interval = 0;
     const search_result r = search(standard_scheme(3, 3, 3), o);
     EXPECT_TRUE(r.stopped);

@@ -1,7 +1,6 @@
 // facto/fmm/flip_graph.hpp: random walks on the flip graph of GF(2) schemes (Kauers and
 // Moosbauer), with reductions, plus-transitions, pools per rank and a multi-threaded search.
 #pragma once
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -66,7 +65,9 @@ struct search_options {
     std::uint64_t path_limit = 1000000;  ///< flips without a reduction before a walk restarts
     int pool_size = 100;              ///< schemes kept per rank (per thread)
     int plateau_walks = 20;           ///< failed walks at one rank before plus-transitions are used
-    const std::atomic<bool>* stop = nullptr;  ///< set it (from a signal handler) to stop early
+    /// Asked every 1024 flips by each thread (so it must be thread-safe, such as reading an
+    /// atomic flag set by a SIGINT handler); returning true stops the search. May be empty.
+    std::function<bool()> stop;
     double progress_interval = 1.0;   ///< seconds between periodic progress reports
     std::function<void(const search_progress&)> progress;  ///< may be empty
 };

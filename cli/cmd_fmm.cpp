@@ -1,0 +1,208 @@
+// cli/cmd_fmm.cpp: `facto fmm search` (flip-graph search for low-rank matrix multiplication
+// schemes over GF(2)) and `facto fmm verify`.
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "common.hpp"
+#include "facto/fmm/flip_graph.hpp"
+#include "help.hpp"
+#include "progress.hpp"
+
+namespace facto::cli {
+
+namespace {
+
+struct fmm_search_args {
+    std::string format_text, field = "gf2", from, out, out_npy, keep_all;
+    int target = 0, threads = 0;
+    double time_limit = 0;
+    std::uint64_t seed = 1, path_limit = 1000000, max_flips = 0;
+    int pool = 100, plateau = 20;
+    bool c_ik = false, quiet = false;
+};
+
+struct fmm_verify_args {
+    std::string file;
+    bool c_ik = false;
+};
+
+std::array<int, 3> parse_format(const std::string& text) {
+    std::array<int, 3> d{};
+    char c1 = 0, c2 = 0;
+    int used = 0;
+    if (std::sscanf(text.c_str(), "%d%c%d%c%d%n", &d[0], &c1, &d[1], &c2, &d[2], &used) != 5 ||
+        used != static_cast<int>(text.size()) || (c1 != ',' && c1 != 'x') || c2 != c1)
+        throw usage_error(fmt::format("FORMAT: expected N,M,P (such as 3,3,3), found '{}'", text));
+    try {
+        fmm::check_format(d[0], d[1], d[2]);
+    } catch (const facto::invalid_argument& e) {
+        throw usage_error(fmt::format("FORMAT '{}': {}", text, e.what()));
+    }
+    return d;
+}
+
+std::string scheme_name(const fmm::scheme& s) { return fmt::format("<{},{},{}>", s.n, s.m, s.p); }
+
+int run_search(const fmm_search_args& a) {
+    const auto d = parse_format(a.format_text);
+    fmm::scheme start;
+    if (a.from.empty()) {
+        start = fmm::standard_scheme(d[0], d[1], d[2]);
+    } else {
+        start = fmm::read_scheme(a.from, a.c_ik);
+        if (start.n != d[0] || start.m != d[1] || start.p != d[2])
+            throw usage_error(fmt::format("--from: '{}' holds a {} scheme, expected <{},{},{}> as FORMAT says", a.from,
+                                          scheme_name(start), d[0], d[1], d[2]));
+    }
+    fmm::search_options o;
+    o.target_rank = a.target;
+    o.threads = effective_threads(a.threads);
+    o.seed = a.seed;
+    o.time_limit = a.time_limit;
+    o.max_flips = a.max_flips;
+    o.path_limit = a.path_limit;
+    o.pool_size = a.pool;
+    o.plateau_walks = a.plateau;
+    install_interrupt_handler();
+    o.stop = [] { return interrupt_requested(); };
+    if (!a.quiet)
+        o.progress = [](const fmm::search_progress& p) {
+            std::fprintf(stderr, "%s rank %d (from %d)  %s flips  %.2f Mflips/s  %s\n", p.improved ? "best" : "    ",
+                         p.best_rank, p.start_rank, count_text(static_cast<double>(p.flips)).c_str(),
+                         p.flips_per_second / 1e6, human_seconds(p.seconds).c_str());
+        };
+    if (!a.quiet)
+        std::fprintf(stderr, "searching %s from rank %d over GF(2) with %d thread%s, seed %llu%s\n",
+                     scheme_name(start).c_str(), start.rank(), o.threads, o.threads == 1 ? "" : "s",
+                     static_cast<unsigned long long>(a.seed),
+                     a.target ? fmt::format(", target rank {}", a.target).c_str() : "");
+    const fmm::search_result r = fmm::search(start, o);
+
+    if (!a.out.empty()) fmm::write_scheme_text(a.out, r.best);
+    if (!a.out_npy.empty()) fmm::write_scheme_npy(a.out_npy, r.best);
+    if (!a.keep_all.empty()) {
+        std::error_code ec;
+        std::filesystem::create_directories(a.keep_all, ec);
+        if (ec) throw io_error(fmt::format("--keep-all: cannot create folder '{}': {}", a.keep_all, ec.message()));
+        for (std::size_t i = 0; i < r.best_pool.size(); ++i)
+            fmm::write_scheme_text(fmt::format("{}/rank{}_{:04d}.txt", a.keep_all, r.best.rank(), i + 1),
+                                   r.best_pool[i]);
+    }
+    const char* how = r.reached_target ? "target reached"
+                      : r.stopped      ? "interrupted"
+                      : r.timed_out    ? "time limit"
+                                       : "flip limit";
+    std::printf("%s: rank %d (from %d) after %s flips in %s (%.2f Mflips/s), %zu scheme%s at that rank%s%s\n",
+                scheme_name(r.best).c_str(), r.best.rank(), r.start_rank, count_text(static_cast<double>(r.flips)).c_str(),
+                human_seconds(r.seconds).c_str(), r.seconds > 0 ? r.flips / r.seconds / 1e6 : 0.0, r.best_pool.size(),
+                r.best_pool.size() == 1 ? "" : "s", a.target ? fmt::format(", {}", how).c_str() : "",
+                a.out.empty() ? "" : fmt::format("; wrote {}", a.out).c_str());
+    if (a.out.empty() && a.out_npy.empty() && a.keep_all.empty()) std::fputs(fmm::to_text(r.best).c_str(), stdout);
+    return r.stopped ? exit_interrupted : exit_ok;
+}
+
+int run_verify(const fmm_verify_args& a) {
+    const fmm::scheme s = fmm::read_scheme(a.file, a.c_ik);  // throws, naming the failing equation
+    std::printf("%s: valid %s scheme of rank %d over GF(2)\n", a.file.c_str(), scheme_name(s).c_str(), s.rank());
+    return exit_ok;
+}
+
+}  // namespace
+
+command add_fmm_command(CLI::App& parent) {
+    auto sa = std::make_shared<fmm_search_args>();
+    auto va = std::make_shared<fmm_verify_args>();
+    CLI::App* app = parent.add_subcommand("fmm", "fast matrix multiplication schemes by flip-graph search");
+    app->require_subcommand(1);
+
+    CLI::App* search = app->add_subcommand("search", "search for a low-rank scheme over GF(2)");
+    search->add_option("FORMAT", sa->format_text, "The product: N,M,P multiplies N x M by M x P matrices.")
+        ->required()
+        ->option_text("N,M,P");
+    search->add_option("--field", sa->field, "The field: gf2 (the only one so far).")->check(one_of({"gf2"}));
+    search->add_option("-r,--target", sa->target, "Stop once a scheme of rank R is found (0: no target).")
+        ->option_text("R")
+        ->check(integer_at_least(0));
+    search->add_option("--from", sa->from,
+                       "Start from this scheme (text file or folder of U/V/W.npy) instead of the standard "
+                       "algorithm; it is verified first.")
+        ->option_text("FILE");
+    search->add_flag("--c-ik", sa->c_ik, "The --from file's W holds c_ik rather than c_ki (see FORMATS).");
+    search->add_option("-j,--threads", sa->threads,
+                       "Independent walkers with seeds S, S+1, ...; 0: OMP_NUM_THREADS or every core.")
+        ->option_text("K")
+        ->check(integer_at_least(0));
+    search->add_option("-T,--time-limit", sa->time_limit, "Stop after S seconds (0: no limit).")
+        ->option_text("S")
+        ->check(number_at_least(0));
+    search->add_option("-s,--seed", sa->seed, "Seed of the first walker.")->option_text("S");
+    search->add_option("--max-flips", sa->max_flips, "Stop after F flips per thread (0: no limit).")->option_text("F");
+    search->add_option("--path-limit", sa->path_limit, "Flips without a reduction before a walk restarts.")
+        ->option_text("L")
+        ->check(integer_at_least(1));
+    search->add_option("--pool", sa->pool, "Schemes kept at the best rank, per thread.")
+        ->option_text("P")
+        ->check(integer_at_least(1));
+    search->add_option("--plateau", sa->plateau, "Failed walks in a row before walks start with a plus-transition.")
+        ->option_text("W")
+        ->check(integer_at_least(0));
+    search->add_option("-o,--out", sa->out, "Write the best scheme here (text format); default: stdout.")
+        ->option_text("FILE");
+    search->add_option("--out-npy", sa->out_npy, "Also write the best scheme as FOLDER/U.npy, V.npy, W.npy.")
+        ->option_text("FOLDER");
+    search->add_option("--keep-all", sa->keep_all, "Write every distinct scheme found at the best rank into FOLDER.")
+        ->option_text("FOLDER");
+    search->add_flag("-q,--quiet", sa->quiet, "No progress lines on stderr.");
+
+    CLI::App* verify = app->add_subcommand("verify", "check a scheme exactly (Brent equations over GF(2))");
+    verify->add_option("FILE", va->file, "A scheme: text file or folder with U.npy, V.npy, W.npy.")->required();
+    verify->add_flag("--c-ik", va->c_ik, "The file's W holds c_ik rather than c_ki.");
+
+    const std::string formats =
+        "A scheme for N,M,P has R terms u (x) v (x) w with sum u (x) v (x) w = sum_{i,j,k} a_ij (x) b_jk (x) "
+        "c_ki over GF(2): u is an N x M mask over A, v an M x P mask over B, w a P x N mask over C transposed "
+        "(c_ki; --c-ik, or a 'convention cik' line, reads N x P masks over C). Text: a line 'fmm N M P', "
+        "optional lines 'field gf2', 'convention cki|cik' and 'rank R', then one term per line as three 0/1 "
+        "strings in row-major order; '#' starts a comment. NumPy: a folder with U.npy (R x N x M), V.npy "
+        "(R x M x P) and W.npy (R x P x N); integer entries are read mod 2. Every scheme read is verified. "
+        "See docs/fmm.md.";
+    manual m;
+    m.synopsis = {"facto fmm search N,M,P [--target R] [--from FILE] [--threads K] [--time-limit S] [--seed S] "
+                  "[--out FILE]",
+                  "facto fmm verify FILE"};
+    m.description =
+        "Searches for matrix multiplication schemes of low rank by random walks on the flip graph over GF(2) "
+        "(Kauers and Moosbauer): flips keep the rank, reductions lower it, plus-transitions raise it by one to "
+        "leave a plateau. Each thread keeps a pool of schemes at its best rank and restarts its walks from "
+        "them. Progress goes to stderr; the best scheme to --out or stdout. Ctrl-C stops the search and still "
+        "writes the best scheme (exit status 130).";
+    m.sections = {{"Formats", formats},
+                  {"Examples",
+                   " facto fmm search 2,2,2 --target 7              # Strassen's rank\n"
+                   " facto fmm search 3,3,3 --target 23 -o s333.txt\n"
+                   " facto fmm search 4,4,4 --target 49 --threads 2 --time-limit 600 -o s444.txt\n"
+                   " facto fmm verify s333.txt\n"},
+                  {"Exit status", exit_status_section(true)}};
+    set_manual(app, m);
+    manual ms = m;
+    ms.synopsis = {m.synopsis[0]};
+    set_manual(search, ms);
+    manual mv;
+    mv.synopsis = {m.synopsis[1]};
+    mv.description =
+        "Reads a scheme and checks every Brent equation exactly over GF(2). Exit status 0 when it is a "
+        "valid scheme, 1 (with the first failing equation) when it is not or the file cannot be read.";
+    mv.sections = {{"Formats", formats}, {"Exit status", exit_status_section(false)}};
+    set_manual(verify, mv);
+
+    return {app, [sa, va, search, verify]() -> int {
+                if (search->parsed()) return run_search(*sa);
+                if (verify->parsed()) return run_verify(*va);
+                throw usage_error("fmm: a subcommand is required: search or verify");
+            }};
+}
+
+}  // namespace facto::cli
