@@ -341,7 +341,7 @@ basic_svd_result<T> randomized(const Op& op, double norm2, const svd_randomized_
     for (T v : r.s) kept2 += static_cast<double>(v) * v;
     const double nrm = std::sqrt(norm2);
     r.rel_error_estimate = nrm > 0 ? std::sqrt(std::max(0.0, norm2 - kept2)) / nrm : 0.0;
-    r.rel_error = nrm > 0 ? std::sqrt(op.residual2(r)) / nrm : 0.0;
+    r.rel_error = !o.check_error ? r.rel_error_estimate : nrm > 0 ? std::sqrt(op.residual2(r)) / nrm : 0.0;
     r.converged = o.rank > 0 || reached;
     return r;
 }
@@ -371,8 +371,14 @@ basic_svd_result<T> svd_truncated(const basic_matrix<T>& A, const svd_options& o
 
 template <class T>
 basic_svd_result<T> svd_randomized(const basic_matrix<T>& A, const svd_randomized_options& opts) {
-    check_finite(A, "svd_randomized");
-    return randomized<T>(dense_op<T>{A}, frob2(A.data(), A.size()), opts);
+    // One pass for both the norm and the finiteness check: a non-finite sum is either a
+    // non-finite entry or entries so large that squared norms overflow.
+    const double a2 = frob2(A.data(), A.size());
+    if (!std::isfinite(a2)) {
+        check_finite(A, "svd_randomized");
+        throw invalid_argument("svd_randomized: ||A||_F^2 overflows double; scale the matrix down");
+    }
+    return randomized<T>(dense_op<T>{A}, a2, opts);
 }
 
 template <class T>

@@ -199,6 +199,9 @@ TYPED_TEST(Svd, RandomizedFixedRankRecoversPlantedLowRank) {
     const auto again = svd_randomized(A, {.rank = 6, .seed = 5});
     EXPECT_EQ(again.U, r.U);
     EXPECT_EQ(again.s, r.s);
+    const auto unchecked = svd_randomized(A, {.rank = 6, .seed = 5, .check_error = false});
+    EXPECT_EQ(unchecked.s, r.s);
+    EXPECT_EQ(unchecked.rel_error, unchecked.rel_error_estimate);
 }
 
 TYPED_TEST(Svd, RandomizedNearOptimalOnDecayingSpectrum) {
@@ -248,6 +251,7 @@ TEST(Svd, RejectsBadOptions) {
     EXPECT_THROW((void)svd_randomized(A, {.tol = 0.1, .block = 0}), invalid_argument);
     basic_matrix<double> B(2, 2, 1.0);
     B(0, 1) = std::numeric_limits<double>::quiet_NaN();
+    EXPECT_THROW((void)svd_randomized(B, {.rank = 1}), invalid_argument);
     try {
         (void)svd_truncated(B);
         FAIL() << "expected invalid_argument";

@@ -16,7 +16,8 @@ struct basic_svd_result {
     basic_matrix<T> V;
     index_t rank = 0;           ///< k, the number of singular triplets kept
     /// ||A - U diag(s) V^T||_F / ||A||_F. svd_truncated: from the discarded singular values.
-    /// svd_randomized: computed from the explicit residual (checked, not estimated).
+    /// svd_randomized: computed from the residual (checked, not estimated) unless
+    /// svd_randomized_options::check_error is false, then equal to rel_error_estimate.
     double rel_error = 0;
     /// svd_randomized only: the a-posteriori estimate sqrt(||A||^2 - ||U^T A||^2) / ||A|| that
     /// drove the rank choice (Frobenius norms; its rounding floor is ~sqrt(eps) relative).
@@ -53,6 +54,9 @@ struct svd_randomized_options {
     index_t block = 16;       ///< fixed accuracy: columns added per step, >= 1
     index_t max_rank = 0;     ///< fixed accuracy: basis size cap; 0 means min(m, n)
     std::uint64_t seed = 0;   ///< same seed, same result
+    /// Compute rel_error from the residual A - U S V^T (one more pass over A, in row blocks;
+    /// for sparse A an exact expansion over the nonzeros). false: report the estimate.
+    bool check_error = true;
 };
 
 /// Randomized truncated SVD of a dense matrix, fixed rank or fixed accuracy.
