@@ -37,7 +37,9 @@ struct tucker_options {
     /// Relative error target eps (ranks empty): per mode, the trailing singular values of the
     /// unfolding are dropped while their squares sum to at most eps^2 ||X||^2 / N, which
     /// guarantees ||X - model||_F <= eps ||X||_F for HOSVD and ST-HOSVD, and for HOOI (which
-    /// starts from ST-HOSVD and never increases the error).
+    /// starts from ST-HOSVD and never increases the error). The bound is on exact singular
+    /// values; the Gram route resolves them only to ~sqrt(machine eps) ||X||, so below
+    /// tol ~ 1e-7 (double) or ~3e-4 (float) it holds up to that floor.
     double tol = 0;
     int max_iters = 50;        ///< HOOI sweeps, >= 1
     double iter_tol = 1e-10;   ///< HOOI stops when the relative error improves by less than this
