@@ -19,7 +19,7 @@ struct fmm_search_args {
     std::string format_text, field = "gf2", from, out, out_npy, keep_all;
     int target = 0, threads = 0;
     double time_limit = 0;
-    std::uint64_t seed = 1, path_limit = 1000000, max_flips = 0;
+    std::uint64_t seed = 1, path_limit = 1000000, max_flips = 0, plus_after = 0;
     int pool = 100, plateau = 20;
     bool c_ik = false, quiet = false;
 };
@@ -66,6 +66,7 @@ int run_search(const fmm_search_args& a) {
     o.path_limit = a.path_limit;
     o.pool_size = a.pool;
     o.plateau_walks = a.plateau;
+    o.plus_after = a.plus_after;
     install_interrupt_handler();
     o.stop = [] { return interrupt_requested(); };
     if (!a.quiet)
@@ -155,6 +156,10 @@ command add_fmm_command(CLI::App& parent) {
         ->option_text("FOLDER");
     search->add_option("--keep-all", sa->keep_all, "Write every distinct scheme found at the best rank into FOLDER.")
         ->option_text("FOLDER");
+    search->add_option("--plus-after", sa->plus_after,
+                       "Within a walk at the best rank, a plus-transition after F flips without a rank change "
+                       "(0: never).")
+        ->option_text("F");
     search->add_flag("-q,--quiet", sa->quiet, "No progress lines on stderr.");
 
     CLI::App* verify = app->add_subcommand("verify", "check a scheme exactly (Brent equations over GF(2))");

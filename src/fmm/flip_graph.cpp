@@ -387,7 +387,8 @@ search_result search(const scheme& start, const search_options& opts) {
         for (;;) {
             flip_walker w(st.pool[below(rng, st.pool.size())]);
             if (failed_walks >= opts.plateau_walks) w.plus_transition(rng);
-            std::uint64_t path = 0;
+            std::uint64_t path = 0, since_change = 0;
+            int last_rank = w.rank();
             bool stop_now = false;
             while (path < opts.path_limit) {
                 // No flip (terms share no factor, as in Strassen): leave by a plus-transition.
@@ -396,6 +397,14 @@ search_result search(const scheme& start, const search_options& opts) {
                     break;
                 }
                 ++st.flips, ++path, ++unreported;
+                if (w.rank() != last_rank) {
+                    last_rank = w.rank();
+                    since_change = 0;
+                } else if (opts.plus_after && ++since_change >= opts.plus_after && w.rank() <= st.best_rank) {
+                    w.plus_transition(rng);
+                    last_rank = w.rank();
+                    since_change = 0;
+                }
                 if (w.rank() < st.best_rank) {
                     st.best_rank = w.rank();
                     st.pool = {w.current()};

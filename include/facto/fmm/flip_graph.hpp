@@ -64,7 +64,10 @@ struct search_options {
     std::uint64_t max_flips = 0;      ///< per thread; 0: none (then a target, time or stop is needed)
     std::uint64_t path_limit = 1000000;  ///< flips without a reduction before a walk restarts
     int pool_size = 100;              ///< schemes kept per rank (per thread)
-    int plateau_walks = 20;           ///< failed walks at one rank before plus-transitions are used
+    int plateau_walks = 20;           ///< failed walks in a row before walks start with a plus-transition
+    /// Flips without a rank change, at the best rank, before a plus-transition within a walk
+    /// (so the walk wanders between ranks r and r+1 and can reach r-1); 0: never.
+    std::uint64_t plus_after = 0;
     /// Asked every 1024 flips by each thread (so it must be thread-safe, such as reading an
     /// atomic flag set by a SIGINT handler); returning true stops the search. May be empty.
     std::function<bool()> stop;
