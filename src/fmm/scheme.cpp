@@ -75,6 +75,30 @@ scheme strassen_scheme() {
     return s;
 }
 
+scheme product_scheme(const scheme& a, const scheme& b) {
+    check_format(a.n, a.m, a.p);
+    check_format(b.n, b.m, b.p);
+    scheme s{a.n * b.n, a.m * b.m, a.p * b.p, {}};
+    check_format(s.n, s.m, s.p);
+    // Entry (r1 r, c1 c) of a factor of shape (R1 R2) x (C1 C2) from entries (r1, c1) and (r, c).
+    auto kron = [](factor_t x, int R1, int C1, factor_t y, int R2, int C2) {
+        factor_t out = 0;
+        for (int r1 = 0; r1 < R1; ++r1)
+            for (int c1 = 0; c1 < C1; ++c1) {
+                if (!(x & bit(r1 * C1 + c1))) continue;
+                for (int r2 = 0; r2 < R2; ++r2)
+                    for (int c2 = 0; c2 < C2; ++c2)
+                        if (y & bit(r2 * C2 + c2)) out |= bit((r1 * R2 + r2) * (C1 * C2) + c1 * C2 + c2);
+            }
+        return out;
+    };
+    for (const term& x : a.terms)
+        for (const term& y : b.terms)
+            s.terms.push_back({kron(x.u, a.n, a.m, y.u, b.n, b.m), kron(x.v, a.m, a.p, y.v, b.m, b.p),
+                               kron(x.w, a.p, a.n, y.w, b.p, b.n)});
+    return s;
+}
+
 verify_result verify(const scheme& s) {
     check_format(s.n, s.m, s.p);
     const int nu = s.n * s.m, nv = s.m * s.p, nw = s.p * s.n;

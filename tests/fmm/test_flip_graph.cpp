@@ -189,3 +189,17 @@ TEST(FmmSearch, EndsFromASchemeWithoutFlips) {
     EXPECT_GE(r.flips, 50000u);
     EXPECT_TRUE(verify(r.best).ok);
 }
+
+TEST(FmmSearch, PlusTransitionsInWalksStayExactAndDeterministic) {
+    search_options o;
+    o.seed = 4;
+    o.max_flips = 100000;
+    o.path_limit = 20000;
+    o.plus_after = 200;
+    const search_result a = search(standard_scheme(3, 3, 3), o);
+    const search_result b = search(standard_scheme(3, 3, 3), o);
+    EXPECT_TRUE(verify(a.best).ok);
+    EXPECT_LE(a.best.rank(), 26);
+    EXPECT_EQ(a.best.terms, b.best.terms);
+    for (const scheme& s : a.best_pool) EXPECT_TRUE(verify(s).ok);
+}

@@ -175,3 +175,18 @@ TEST(FmmScheme, NpyRoundTripAndIntegerImport) {
     EXPECT_THROW(read_scheme(dir), facto::parse_error);
     std::filesystem::remove_all(dir);
 }
+
+TEST(FmmScheme, ProductSchemes) {
+    const scheme s49 = product_scheme(strassen_scheme(), strassen_scheme());
+    EXPECT_EQ(s49.n, 4);
+    EXPECT_EQ(s49.rank(), 49);
+    EXPECT_TRUE(verify(s49).ok) << verify(s49).message;
+    EXPECT_TRUE(multiplies_correctly(s49, 5));
+    const scheme mixed = product_scheme(standard_scheme(1, 2, 3), strassen_scheme());
+    EXPECT_EQ(mixed.n, 2);
+    EXPECT_EQ(mixed.m, 4);
+    EXPECT_EQ(mixed.p, 6);
+    EXPECT_EQ(mixed.rank(), 42);
+    EXPECT_TRUE(verify(mixed).ok) << verify(mixed).message;
+    EXPECT_THROW(product_scheme(standard_scheme(3, 3, 3), standard_scheme(3, 3, 3)), facto::invalid_argument);
+}

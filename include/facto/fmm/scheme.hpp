@@ -37,6 +37,11 @@ scheme standard_scheme(int n, int m, int p);
 /// Strassen's 7-term scheme for <2,2,2> (reduced mod 2).
 scheme strassen_scheme();
 
+/// The product scheme for <n1 n2, m1 m2, p1 p2> with rank r1 r2 (the Kronecker product of the
+/// terms; index i = i1 n2 + i2 and so on): Strassen with itself gives <4,4,4> in 49.
+/// Throws facto::invalid_argument when the product format exceeds 64 bits per factor.
+scheme product_scheme(const scheme& a, const scheme& b);
+
 /// Result of checking the Brent equations: ok, or the first equation that fails.
 struct verify_result {
     bool ok = true;
