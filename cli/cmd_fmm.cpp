@@ -16,7 +16,7 @@ namespace facto::cli {
 namespace {
 
 struct fmm_search_args {
-    std::string format_text, field = "gf2", from, out, out_npy, keep_all;
+    std::string format_text, field = "gf2", start = "standard", from, out, out_npy, keep_all;
     int target = 0, threads = 0;
     double time_limit = 0;
     std::uint64_t seed = 1, path_limit = 1000000, max_flips = 0, plus_after = 0;
@@ -49,7 +49,13 @@ std::string scheme_name(const fmm::scheme& s) { return fmt::format("<{},{},{}>",
 int run_search(const fmm_search_args& a) {
     const auto d = parse_format(a.format_text);
     fmm::scheme start;
-    if (a.from.empty()) {
+    if (a.from.empty() && a.start == "strassen") {
+        // Kronecker powers of Strassen's scheme: <2^k,2^k,2^k> in 7^k.
+        if (d[0] != d[1] || d[1] != d[2] || (d[0] != 2 && d[0] != 4 && d[0] != 8))
+            throw usage_error(fmt::format("--start strassen: format {} is not <2,2,2>, <4,4,4> or <8,8,8>", a.format_text));
+        start = fmm::strassen_scheme();
+        while (start.n < d[0]) start = fmm::product_scheme(start, fmm::strassen_scheme());
+    } else if (a.from.empty()) {
         start = fmm::standard_scheme(d[0], d[1], d[2]);
     } else {
         start = fmm::read_scheme(a.from, a.c_ik);
@@ -131,6 +137,10 @@ command add_fmm_command(CLI::App& parent) {
                        "Start from this scheme (text file or folder of U/V/W.npy) instead of the standard "
                        "algorithm; it is verified first.")
         ->option_text("FILE");
+    search->add_option("--start", sa->start,
+                       "Without --from, start from the standard algorithm or from Strassen's scheme and its "
+                       "Kronecker powers (<4,4,4> in 49, <8,8,8> in 343).")
+        ->check(one_of({"standard", "strassen"}));
     search->add_flag("--c-ik", sa->c_ik, "The --from file's W holds c_ik rather than c_ki (see FORMATS).");
     search->add_option("-j,--threads", sa->threads,
                        "Independent walkers with seeds S, S+1, ...; 0: OMP_NUM_THREADS or every core.")
@@ -189,6 +199,7 @@ command add_fmm_command(CLI::App& parent) {
                    " facto fmm search 2,2,2 --target 7              # Strassen's rank\n"
                    " facto fmm search 3,3,3 --target 23 -o s333.txt\n"
                    " facto fmm search 4,4,4 --target 49 --threads 2 --time-limit 600 -o s444.txt\n"
+                   " facto fmm search 4,4,4 --start strassen --target 47  # below Strassen squared\n"
                    " facto fmm verify s333.txt\n"},
                   {"Exit status", exit_status_section(true)}};
     set_manual(app, m);
