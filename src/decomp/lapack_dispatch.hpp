@@ -76,16 +76,6 @@ inline lapack_int orgqr(index_t m, index_t n, float* a, const float* tau) {
                           static_cast<lapack_int>(n), a, ld(n), tau);
 }
 
-/// QR with column pivoting of a row-major m x n matrix (R in the upper triangle, jpvt 1-based).
-inline lapack_int geqp3(index_t m, index_t n, double* a, lapack_int* jpvt, double* tau) {
-    return LAPACKE_dgeqp3(LAPACK_ROW_MAJOR, static_cast<lapack_int>(m), static_cast<lapack_int>(n), a, ld(n), jpvt,
-                          tau);
-}
-inline lapack_int geqp3(index_t m, index_t n, float* a, lapack_int* jpvt, float* tau) {
-    return LAPACKE_sgeqp3(LAPACK_ROW_MAJOR, static_cast<lapack_int>(m), static_cast<lapack_int>(n), a, ld(n), jpvt,
-                          tau);
-}
-
 /// Cholesky G = R^T R of a row-major symmetric positive definite n x n matrix (upper triangle
 /// used and overwritten by R); nonzero when G is not numerically positive definite.
 inline lapack_int potrf_upper(index_t n, double* g) {
@@ -114,7 +104,6 @@ void orthonormalize(basic_matrix<T>& A, const char* who) {
     if (n == 0 || m == 0) return;
     if (n > m) throw invalid_argument(std::string(who) + ": cannot orthonormalize " + std::to_string(n) +
                                       " columns of length " + std::to_string(m));
-    const basic_matrix<T> A0 = A;
     basic_matrix<T> G(n, n);
     bool ok = true;
     for (int pass = 0; pass < 2 && ok; ++pass) {
@@ -130,30 +119,40 @@ void orthonormalize(basic_matrix<T>& A, const char* who) {
                 ok = std::abs(static_cast<double>(G(i, j)) - (i == j ? 1.0 : 0.0)) <= tol;
     }
     if (ok) return;
-    A = A0;
+    // A is now A R^{-1} for the passes that succeeded: the same span, so Householder QR of it
+    // serves (no copy of a possibly huge A kept for this rare path).
     std::vector<T> tau(static_cast<std::size_t>(n));
     if (geqrf(m, n, A.data(), tau.data()) != 0 || orgqr(m, n, A.data(), tau.data()) != 0)
         throw invalid_argument(std::string(who) + ": QR factorization failed (non-finite entries?)");
 }
 
-/// Orthonormal basis of the numerical range of the m x n row-major matrix A: Householder QR
-/// with column pivoting, keeping the columns whose |R_kk| exceeds rel * scale. A is replaced by
-/// the m x k basis (k may be 0).
+/// Orthonormal basis of the numerical range of the m x n (m >= n) row-major matrix A:
+/// Householder QR (BLAS-3, unpivoted) A = Q R, then the SVD R = W S Z^T reveals the rank:
+/// the basis is Q W_k for the singular values above rel * scale. A is replaced by the m x k
+/// basis (k may be 0).
 template <class T>
 void range_basis(basic_matrix<T>& A, double scale, double rel, const char* who) {
     const index_t m = A.rows(), n = A.cols();
     if (n == 0 || m == 0) return;
-    std::vector<lapack_int> jpvt(static_cast<std::size_t>(n), 0);
-    std::vector<T> tau(static_cast<std::size_t>(std::min(m, n)));
-    if (geqp3(m, n, A.data(), jpvt.data(), tau.data()) != 0)
-        throw invalid_argument(std::string(who) + ": pivoted QR failed (non-finite entries?)");
-    index_t k = 0;
-    while (k < std::min(m, n) && std::abs(static_cast<double>(A(k, k))) > rel * scale) ++k;
-    basic_matrix<T> Q(m, k);
-    for (index_t i = 0; i < m; ++i) std::copy_n(A.data() + i * n, k, Q.data() + i * k);
-    if (k > 0 && orgqr(m, k, Q.data(), tau.data()) != 0)
+    if (n > m) throw invalid_argument(std::string(who) + ": range basis of " + std::to_string(n) +
+                                      " columns of length " + std::to_string(m));
+    std::vector<T> tau(static_cast<std::size_t>(n));
+    if (geqrf(m, n, A.data(), tau.data()) != 0)
         throw invalid_argument(std::string(who) + ": QR factorization failed (non-finite entries?)");
-    A = std::move(Q);
+    basic_matrix<T> R(n, n);
+    for (index_t i = 0; i < n; ++i)
+        for (index_t j = i; j < n; ++j) R(i, j) = A(i, j);
+    if (orgqr(m, n, A.data(), tau.data()) != 0)
+        throw invalid_argument(std::string(who) + ": QR factorization failed (non-finite entries?)");
+    std::vector<T> s(static_cast<std::size_t>(n));
+    basic_matrix<T> W(n, n), Zt(n, n);
+    if (gesdd(n, n, R.data(), s.data(), W.data(), Zt.data()) != 0)
+        throw invalid_argument(std::string(who) + ": LAPACK gesdd did not converge");
+    index_t k = 0;
+    while (k < n && static_cast<double>(s[static_cast<std::size_t>(k)]) > rel * scale) ++k;
+    basic_matrix<T> B(m, k);
+    gemm(false, false, m, k, n, T(1), A.data(), n, W.data(), n, T(0), B.data(), k);
+    A = std::move(B);
 }
 
 }  // namespace facto::detail

@@ -257,18 +257,20 @@ void reduce_to_new_range(const basic_matrix<T>& Q, basic_matrix<T>& Y, const cha
 }
 
 // Orthonormal basis of the range of (A A^T)^q A Omega, orthogonal to Q (which may be empty).
-// Fewer than `cols` columns once A's numerical range is exhausted.
+// Intermediate power-iteration bases are only orthonormalized; the final one is reduced to
+// A's numerical range, so it has fewer than `cols` columns once that range is exhausted.
 template <class T, class Op>
 basic_matrix<T> sketch_basis(const Op& op, const basic_matrix<T>& Q, index_t cols, int power_iters,
                              std::mt19937_64& rng, const char* who) {
     basic_matrix<T> Y = op.mul(gaussian<T>(op.cols(), cols, rng));
-    reduce_to_new_range(Q, Y, who);
-    for (int it = 0; it < power_iters && Y.cols() > 0; ++it) {
+    for (int it = 0; it < power_iters; ++it) {
+        project_out(Q, Y);
+        detail::orthonormalize(Y, who);
         basic_matrix<T> Z = op.mul_t(Y);
         detail::orthonormalize(Z, who);
         Y = op.mul(Z);
-        reduce_to_new_range(Q, Y, who);
     }
+    reduce_to_new_range(Q, Y, who);
     return Y;
 }
 

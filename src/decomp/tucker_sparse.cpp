@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <random>
 #include <string>
 
 #include "decomp/lapack_dispatch.hpp"
@@ -112,24 +113,6 @@ matrix leading_left(const matrix& Y, index_t k) {
     return U;
 }
 
-// Mode-n unfolding of a COO tensor as a sparse matrix (columns over the other modes, the last fastest).
-coo_tensor sparse_unfolding(const coo_tensor& X, int n) {
-    index_t cols = 1;
-    for (int m = 0; m < X.order(); ++m)
-        if (m != n) cols *= X.dim(m);
-    coo_tensor A(shape_t{X.dim(n), cols});
-    A.indices[0] = X.indices[static_cast<std::size_t>(n)];
-    A.indices[1].assign(static_cast<std::size_t>(X.nnz()), 0);
-    for (int m = 0; m < X.order(); ++m) {
-        if (m == n) continue;
-        const auto& im = X.indices[static_cast<std::size_t>(m)];
-        for (index_t k = 0; k < X.nnz(); ++k)
-            A.indices[1][static_cast<std::size_t>(k)] = A.indices[1][static_cast<std::size_t>(k)] * X.dim(m) + im[static_cast<std::size_t>(k)];
-    }
-    A.values = X.values;
-    return A;
-}
-
 }  // namespace
 
 tucker_result tucker_hooi(const coo_tensor& X, const tucker_options& o) {
@@ -160,13 +143,16 @@ tucker_result tucker_hooi(const coo_tensor& X, const tucker_options& o) {
 
     tucker_result r;
     auto& U = r.model.factors;
-    // HOSVD start: leading left singular vectors of each sparse unfolding.
+    // Random orthonormal start: the first sweep's update of mode 0 is then a randomized range
+    // finder for X_(0) with a Kronecker-structured Gaussian test matrix, and so on; unlike an
+    // HOSVD start it never forms the long (prod of the other dimensions) side of an unfolding.
+    std::mt19937_64 rng(o.seed);
+    std::normal_distribution<double> gauss;
     for (int n = 0; n < N; ++n) {
-        const index_t k = o.ranks[static_cast<std::size_t>(n)];
-        const coo_tensor A = sparse_unfolding(C, n);
-        const index_t kmax = std::min(A.dim(0), A.dim(1));
-        auto s = svd_randomized(A, {.rank = std::min(k, kmax), .seed = o.seed + static_cast<std::uint64_t>(n)});
-        U.push_back(s.rank == k ? s.U : leading_left(s.U, k));
+        matrix G(X.dim(n), o.ranks[static_cast<std::size_t>(n)]);
+        for (auto& v : G.values()) v = gauss(rng);
+        detail::orthonormalize(G, "tucker_hooi");
+        U.push_back(std::move(G));
     }
     std::vector<ttm_chain> chains;
     for (int n = 0; n < N; ++n) chains.emplace_back(C, n);

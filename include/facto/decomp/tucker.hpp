@@ -46,7 +46,7 @@ struct tucker_options {
     /// Compute rel_error from the explicit residual X - full() (one reconstruction) rather than
     /// from ||X||^2 - ||core||^2, which loses digits below ~sqrt(machine eps) relative error.
     bool check_error = true;
-    std::uint64_t seed = 0;    ///< sparse HOOI: seed of the randomized SVD start
+    std::uint64_t seed = 0;    ///< sparse HOOI: seed of the random orthonormal start
 };
 
 template <class T>
@@ -90,8 +90,9 @@ using tucker_result_f = basic_tucker_result<float>;
 /// HOOI on a sparse tensor, never densified: each mode's projection Y_(n) = X_(n) (kron of
 /// the other factors) is a TTM chain evaluated on a CSF tree rooted at mode n (partial
 /// Kronecker products shared by the nonzeros under a node; rows of Y in parallel, race-free).
-/// Factor n is the leading left singular vectors of Y_(n) (gesdd). The start is an HOSVD
-/// through svd_randomized on each sparse unfolding. Needs opts.ranks (tol is not supported:
+/// Factor n is the leading left singular vectors of Y_(n) (gesdd). The start is random
+/// orthonormal factors from opts.seed, so the first sweep is a randomized range finder with a
+/// Kronecker-structured test matrix. Needs opts.ranks (tol is not supported:
 /// no truncation bound without the dense Gram). rel_error is sqrt(||X||^2 - ||core||^2) / ||X||
 /// (error_bound 0; floor ~sqrt(eps)); the dense Y_(n) has I_n x prod_{m != n} R_m entries.
 /// @throws facto::invalid_argument if X has fewer than 2 modes, a mode of size 0, or the
