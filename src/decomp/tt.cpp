@@ -1,0 +1,328 @@
+// tt.cpp: tensor train format, TT-SVD and TT rounding.
+#include "facto/decomp/tt.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "facto/decomp/svd.hpp"
+#include "lapack_dispatch.hpp"
+
+namespace facto {
+namespace {
+
+// Per-mode caps from the options: d - 1 entries, each huge when uncapped.
+std::vector<index_t> rank_caps(const tt_options& opts, int d, const char* who) {
+    if (!(opts.tol >= 0) || !std::isfinite(opts.tol))
+        throw invalid_argument(std::string(who) + ": tol must be finite and >= 0, got " + std::to_string(opts.tol));
+    const auto internal = static_cast<std::size_t>(d - 1);
+    const std::size_t given = opts.max_ranks.size();
+    if (given != 0 && given != 1 && given != internal)
+        throw invalid_argument(std::string(who) + ": max_ranks has " + std::to_string(given) +
+                               " entries; expected 0, 1 or d - 1 = " + std::to_string(internal));
+    std::vector<index_t> caps(internal, std::numeric_limits<index_t>::max());
+    for (std::size_t k = 0; k < internal && given; ++k) caps[k] = opts.max_ranks[given == 1 ? 0 : k];
+    for (index_t c : opts.max_ranks)
+        if (c < 1) throw invalid_argument(std::string(who) + ": max_ranks entries must be >= 1, got " + std::to_string(c));
+    return caps;
+}
+
+// Smallest rank (>= 1, <= cap) whose discarded tail of s has 2-norm <= delta; adds that tail's
+// squared norm to err2.
+template <class T>
+index_t choose_rank(const std::vector<T>& s, double delta, index_t cap, double& err2) {
+    const auto n = static_cast<index_t>(s.size());
+    index_t r = n;
+    double tail = 0;
+    while (r > 1) {
+        const double v = static_cast<double>(s[static_cast<std::size_t>(r - 1)]);
+        if (tail + v * v > delta * delta) break;
+        tail += v * v;
+        --r;
+    }
+    while (r > cap) {
+        const double v = static_cast<double>(s[static_cast<std::size_t>(r - 1)]);
+        tail += v * v;
+        --r;
+    }
+    err2 += tail;
+    return r;
+}
+
+template <class T>
+double frobenius(const T* a, index_t n) {
+    double s = 0;
+    for (index_t i = 0; i < n; ++i) s += static_cast<double>(a[i]) * static_cast<double>(a[i]);
+    return std::sqrt(s);
+}
+
+// Splits the m x n matrix M by SVD with the rank chosen by choose_rank: returns U_r (m x r)
+// and stores diag(s_r) V_r^T (r x n) in rest.
+template <class T>
+basic_matrix<T> split(const basic_matrix<T>& M, double delta, index_t cap, double& err2, basic_matrix<T>& rest) {
+    const auto f = svd_truncated(M);
+    const index_t r = choose_rank(f.s, delta, cap, err2);
+    const index_t m = M.rows(), n = M.cols();
+    basic_matrix<T> U(m, r);
+    for (index_t i = 0; i < m; ++i)
+        for (index_t j = 0; j < r; ++j) U(i, j) = f.U(i, j);
+    rest.resize(r, n);
+    for (index_t j = 0; j < r; ++j)
+        for (index_t c = 0; c < n; ++c) rest(j, c) = f.s[static_cast<std::size_t>(j)] * f.V(c, j);
+    return U;
+}
+
+template <class T>
+double relative_difference(const basic_tensor<T>& A, const basic_tensor<T>& B) {
+    double diff = 0, ref = 0;
+    for (index_t i = 0; i < A.size(); ++i) {
+        const double a = static_cast<double>(A.data()[i]), b = static_cast<double>(B.data()[i]);
+        diff += (a - b) * (a - b);
+        ref += a * a;
+    }
+    return ref > 0 ? std::sqrt(diff / ref) : std::sqrt(diff);
+}
+
+// Thin QR of the m x n row-major matrix A (overwritten by Q, m x min(m, n)); returns R
+// (min(m, n) x n, upper trapezoidal).
+template <class T>
+basic_matrix<T> thin_qr(basic_matrix<T>& A, const char* who) {
+    const index_t m = A.rows(), n = A.cols(), k = std::min(m, n);
+    std::vector<T> tau(static_cast<std::size_t>(k));
+    if (detail::geqrf(m, n, A.data(), tau.data()) != 0)
+        throw invalid_argument(std::string(who) + ": QR factorization failed (non-finite core entries?)");
+    basic_matrix<T> R(k, n);
+    for (index_t i = 0; i < k; ++i)
+        for (index_t j = i; j < n; ++j) R(i, j) = A(i, j);
+    lapack_int info;
+    if constexpr (std::is_same_v<T, double>)
+        info = LAPACKE_dorgqr(LAPACK_ROW_MAJOR, static_cast<lapack_int>(m), static_cast<lapack_int>(k),
+                              static_cast<lapack_int>(k), A.data(), detail::ld(n), tau.data());
+    else
+        info = LAPACKE_sorgqr(LAPACK_ROW_MAJOR, static_cast<lapack_int>(m), static_cast<lapack_int>(k),
+                              static_cast<lapack_int>(k), A.data(), detail::ld(n), tau.data());
+    if (info != 0) throw invalid_argument(std::string(who) + ": LAPACK orgqr failed");
+    basic_matrix<T> Q(m, k);
+    for (index_t i = 0; i < m; ++i)
+        for (index_t j = 0; j < k; ++j) Q(i, j) = A(i, j);
+    A = std::move(Q);
+    return R;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// basic_tt_tensor
+
+template <class T>
+basic_tt_tensor<T>::basic_tt_tensor(std::vector<basic_tensor<T>> cores) : cores_(std::move(cores)) {
+    if (cores_.empty()) throw invalid_argument("tt_tensor: no cores given; expected at least one");
+    index_t prev = 1;
+    for (std::size_t k = 0; k < cores_.size(); ++k) {
+        const auto& G = cores_[k];
+        if (G.order() != 3)
+            throw invalid_argument("tt_tensor: core " + std::to_string(k) + " has order " + std::to_string(G.order()) +
+                                   "; expected 3 (r_k x n_k x r_k+1)");
+        if (G.dim(0) != prev)
+            throw invalid_argument("tt_tensor: core " + std::to_string(k) + " has shape " + shape_string(G.shape()) +
+                                   "; expected first dimension " + std::to_string(prev) +
+                                   (k == 0 ? " (r_0 = 1)" : " (the previous core's last dimension)"));
+        if (G.dim(1) < 1 || G.dim(2) < 1)
+            throw invalid_argument("tt_tensor: core " + std::to_string(k) + " has shape " + shape_string(G.shape()) +
+                                   "; expected every dimension >= 1");
+        prev = G.dim(2);
+    }
+    if (prev != 1)
+        throw invalid_argument("tt_tensor: last core has shape " + shape_string(cores_.back().shape()) +
+                               "; expected last dimension 1 (r_d = 1)");
+}
+
+template <class T>
+shape_t basic_tt_tensor<T>::shape() const {
+    shape_t s;
+    for (const auto& G : cores_) s.push_back(G.dim(1));
+    return s;
+}
+
+template <class T>
+std::vector<index_t> basic_tt_tensor<T>::ranks() const {
+    std::vector<index_t> r;
+    for (const auto& G : cores_) r.push_back(G.dim(0));
+    r.push_back(cores_.empty() ? 1 : cores_.back().dim(2));
+    return r;
+}
+
+template <class T>
+basic_tensor<T> basic_tt_tensor<T>::full() const {
+    if (cores_.empty()) throw invalid_argument("tt_tensor::full: empty TT (no cores)");
+    // W is (n_0 ... n_{k-1}) x r_k; row-major products keep the dense tensor's layout.
+    std::vector<T> W(cores_[0].data(), cores_[0].data() + cores_[0].size());
+    index_t rows = cores_[0].dim(1);
+    for (std::size_t k = 1; k < cores_.size(); ++k) {
+        const auto& G = cores_[k];
+        const index_t r = G.dim(0), cols = G.dim(1) * G.dim(2);
+        std::vector<T> next(static_cast<std::size_t>(rows * cols));
+        detail::gemm(false, false, rows, cols, r, T(1), W.data(), r, G.data(), cols, T(0), next.data(), cols);
+        W = std::move(next);
+        rows *= G.dim(1);
+    }
+    return basic_tensor<T>(shape(), std::move(W));
+}
+
+template <class T>
+T basic_tt_tensor<T>::operator()(const shape_t& coord) const {
+    if (coord.size() != cores_.size())
+        throw out_of_range("tt_tensor: coordinate of order " + std::to_string(coord.size()) +
+                           " for a TT of order " + std::to_string(cores_.size()));
+    std::vector<T> v{T(1)}, next;
+    for (std::size_t k = 0; k < cores_.size(); ++k) {
+        const auto& G = cores_[k];
+        const index_t r0 = G.dim(0), n = G.dim(1), r1 = G.dim(2), i = coord[k];
+        if (i < 0 || i >= n)
+            throw out_of_range("tt_tensor: index " + std::to_string(i) + " in mode " + std::to_string(k) +
+                               " outside [0, " + std::to_string(n) + ")");
+        next.assign(static_cast<std::size_t>(r1), T(0));
+        for (index_t a = 0; a < r0; ++a) {
+            const T* slice = G.data() + (a * n + i) * r1;
+            const T va = v[static_cast<std::size_t>(a)];
+            for (index_t b = 0; b < r1; ++b) next[static_cast<std::size_t>(b)] += va * slice[b];
+        }
+        std::swap(v, next);
+    }
+    return v[0];
+}
+
+template <class T>
+double basic_tt_tensor<T>::norm() const {
+    // M_{k+1} = sum_i G_k[i]^T M_k G_k[i], M_0 = [1]; ||X||^2 = M_d. Accumulated in double.
+    std::vector<double> M{1.0};
+    for (const auto& G : cores_) {
+        const index_t r0 = G.dim(0), nr1 = G.dim(1) * G.dim(2), r1 = G.dim(2);
+        std::vector<double> Gd(G.data(), G.data() + G.size());
+        std::vector<double> P(static_cast<std::size_t>(r0 * nr1));  // M G as r0 x (n r1)
+        detail::gemm(false, false, r0, nr1, r0, 1.0, M.data(), r0, Gd.data(), nr1, 0.0, P.data(), nr1);
+        std::vector<double> Mn(static_cast<std::size_t>(r1 * r1));  // G^T P over (r0 n) x r1
+        detail::gemm(true, false, r1, r1, r0 * G.dim(1), 1.0, Gd.data(), r1, P.data(), r1, 0.0, Mn.data(), r1);
+        M = std::move(Mn);
+    }
+    return std::sqrt(std::max(M[0], 0.0));
+}
+
+template <class T>
+index_t basic_tt_tensor<T>::storage_size() const {
+    index_t s = 0;
+    for (const auto& G : cores_) s += G.size();
+    return s;
+}
+
+template <class T>
+double basic_tt_tensor<T>::compression_ratio() const {
+    double full = 1;
+    for (const auto& G : cores_) full *= static_cast<double>(G.dim(1));
+    return full / static_cast<double>(storage_size());
+}
+
+// ---------------------------------------------------------------------------------------------
+// TT-SVD and rounding
+
+template <class T>
+basic_tt_result<T> tt_svd(const basic_tensor<T>& X, const tt_options& opts) {
+    const int d = X.order();
+    if (d == 0 || X.size() == 0)
+        throw invalid_argument("tt_svd: empty tensor of shape " + shape_string(X.shape()) +
+                               "; expected order >= 1 and every dimension >= 1");
+    const auto caps = rank_caps(opts, d, "tt_svd");
+    const double xnorm = frobenius(X.data(), X.size());
+    if (!std::isfinite(xnorm)) throw invalid_argument("tt_svd: the tensor has non-finite entries");
+    const double delta = d > 1 ? opts.tol * xnorm / std::sqrt(static_cast<double>(d - 1)) : 0;
+
+    std::vector<basic_tensor<T>> cores;
+    basic_matrix<T> C(1, X.size(), std::vector<T>(X.data(), X.data() + X.size()));
+    double err2 = 0;
+    index_t r = 1;
+    for (int k = 0; k + 1 < d; ++k) {
+        const index_t n = X.dim(k);
+        basic_matrix<T> M(r * n, C.size() / (r * n), std::move(C.values()));
+        basic_matrix<T> rest;
+        basic_matrix<T> U = split(M, delta, caps[static_cast<std::size_t>(k)], err2, rest);
+        const index_t rk = U.cols();
+        cores.emplace_back(shape_t{r, n, rk}, std::move(U.values()));
+        C = std::move(rest);
+        r = rk;
+    }
+    cores.emplace_back(shape_t{r, X.dim(d - 1), 1}, std::move(C.values()));
+
+    basic_tt_result<T> res;
+    res.tt = basic_tt_tensor<T>(std::move(cores));
+    res.rel_error_bound = xnorm > 0 ? std::sqrt(err2) / xnorm : 0;
+    if (opts.check_error) res.rel_error = relative_difference(X, res.tt.full());
+    return res;
+}
+
+template <class T>
+basic_tt_result<T> tt_round(const basic_tt_tensor<T>& tt, const tt_options& opts) {
+    const int d = tt.order();
+    if (d == 0) throw invalid_argument("tt_round: empty TT (no cores); expected at least one core");
+    const auto caps = rank_caps(opts, d, "tt_round");
+    std::vector<basic_tensor<T>> cores = tt.cores();
+    for (const auto& G : cores)
+        if (!std::isfinite(frobenius(G.data(), G.size())))
+            throw invalid_argument("tt_round: a core has non-finite entries");
+
+    // Right-to-left: core k = L Q with Q row-orthonormal (QR of its transpose); L moves left.
+    for (int k = d - 1; k > 0; --k) {
+        auto& G = cores[static_cast<std::size_t>(k)];
+        const index_t r0 = G.dim(0), n = G.dim(1), r1 = G.dim(2), cols = n * r1;
+        basic_matrix<T> At(cols, r0);
+        for (index_t a = 0; a < r0; ++a)
+            for (index_t c = 0; c < cols; ++c) At(c, a) = G.data()[a * cols + c];
+        basic_matrix<T> R = thin_qr(At, "tt_round");  // At = Q R, so G = R^T Q^T
+        const index_t rn = R.rows();
+        std::vector<T> Qt(static_cast<std::size_t>(rn * cols));
+        for (index_t j = 0; j < rn; ++j)
+            for (index_t c = 0; c < cols; ++c) Qt[static_cast<std::size_t>(j * cols + c)] = At(c, j);
+        G = basic_tensor<T>(shape_t{rn, n, r1}, std::move(Qt));
+        auto& P = cores[static_cast<std::size_t>(k - 1)];
+        const index_t prow = P.dim(0) * P.dim(1);
+        std::vector<T> Pn(static_cast<std::size_t>(prow * rn));
+        detail::gemm(false, true, prow, rn, r0, T(1), P.data(), r0, R.data(), r0, T(0), Pn.data(), rn);
+        P = basic_tensor<T>(shape_t{P.dim(0), P.dim(1), rn}, std::move(Pn));
+    }
+
+    // The rest is right-orthonormal, so ||tt|| = ||core 0|| and each SVD truncation error is exact.
+    const double tnorm = frobenius(cores[0].data(), cores[0].size());
+    const double delta = d > 1 ? opts.tol * tnorm / std::sqrt(static_cast<double>(d - 1)) : 0;
+    double err2 = 0;
+    for (int k = 0; k + 1 < d; ++k) {
+        auto& G = cores[static_cast<std::size_t>(k)];
+        const index_t r0 = G.dim(0), n = G.dim(1), r1 = G.dim(2);
+        basic_matrix<T> M(r0 * n, r1, std::vector<T>(G.data(), G.data() + G.size()));
+        basic_matrix<T> SV;
+        basic_matrix<T> U = split(M, delta, caps[static_cast<std::size_t>(k)], err2, SV);
+        const index_t rk = U.cols();
+        G = basic_tensor<T>(shape_t{r0, n, rk}, std::move(U.values()));
+        auto& N = cores[static_cast<std::size_t>(k + 1)];
+        const index_t cols = N.dim(1) * N.dim(2);
+        std::vector<T> Nn(static_cast<std::size_t>(rk * cols));
+        detail::gemm(false, false, rk, cols, r1, T(1), SV.data(), r1, N.data(), cols, T(0), Nn.data(), cols);
+        N = basic_tensor<T>(shape_t{rk, N.dim(1), N.dim(2)}, std::move(Nn));
+    }
+
+    basic_tt_result<T> res;
+    res.tt = basic_tt_tensor<T>(std::move(cores));
+    res.rel_error_bound = tnorm > 0 ? std::sqrt(err2) / tnorm : 0;
+    if (opts.check_error) res.rel_error = relative_difference(tt.full(), res.tt.full());
+    return res;
+}
+
+template class basic_tt_tensor<double>;
+template class basic_tt_tensor<float>;
+template basic_tt_result<double> tt_svd(const basic_tensor<double>&, const tt_options&);
+template basic_tt_result<float> tt_svd(const basic_tensor<float>&, const tt_options&);
+template basic_tt_result<double> tt_round(const basic_tt_tensor<double>&, const tt_options&);
+template basic_tt_result<float> tt_round(const basic_tt_tensor<float>&, const tt_options&);
+
+}  // namespace facto

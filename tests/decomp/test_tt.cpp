@@ -1,0 +1,245 @@
+// test_tt.cpp: TT format (entries, norm, reconstruction), TT-SVD rank recovery and error bounds,
+// TT rounding of over-parameterized trains.
+#include "facto/decomp/tt.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <random>
+#include <string>
+
+namespace facto {
+namespace {
+
+constexpr double eps = std::numeric_limits<double>::epsilon();
+
+// Random TT with the given shape and internal ranks (r_1, ..., r_{d-1}), Gaussian cores.
+template <class T = double>
+basic_tt_tensor<T> random_tt(const shape_t& shape, const std::vector<index_t>& inner, std::uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<double> g;
+    std::vector<basic_tensor<T>> cores;
+    for (std::size_t k = 0; k < shape.size(); ++k) {
+        const index_t r0 = k == 0 ? 1 : inner[k - 1], r1 = k + 1 == shape.size() ? 1 : inner[k];
+        basic_tensor<T> G(shape_t{r0, shape[k], r1});
+        for (index_t i = 0; i < G.size(); ++i) G.data()[i] = static_cast<T>(g(rng));
+        cores.push_back(std::move(G));
+    }
+    return basic_tt_tensor<T>(std::move(cores));
+}
+
+tensor random_tensor(const shape_t& shape, std::uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<double> g;
+    tensor X(shape);
+    for (index_t i = 0; i < X.size(); ++i) X.data()[i] = g(rng);
+    return X;
+}
+
+// Naive oracle: the entry as an explicit sum over all rank indices.
+double naive_entry(const tt_tensor& tt, const shape_t& c) {
+    const auto r = tt.ranks();
+    std::vector<double> v{1.0};
+    for (int k = 0; k < tt.order(); ++k) {
+        const auto& G = tt.core(k);
+        std::vector<double> next(static_cast<std::size_t>(r[k + 1]), 0.0);
+        for (index_t b = 0; b < r[k + 1]; ++b)
+            for (index_t a = 0; a < r[k]; ++a) next[b] += v[a] * G(a, c[k], b);
+        v = next;
+    }
+    return v[0];
+}
+
+double diff_norm(const tensor& A, const tensor& B) {
+    double s = 0;
+    for (index_t i = 0; i < A.size(); ++i) s += (A.data()[i] - B.data()[i]) * (A.data()[i] - B.data()[i]);
+    return std::sqrt(s);
+}
+
+double fro(const tensor& A) {
+    double s = 0;
+    for (index_t i = 0; i < A.size(); ++i) s += A.data()[i] * A.data()[i];
+    return std::sqrt(s);
+}
+
+// The sum a + b as a TT with ranks r_a + r_b: block-diagonal inner cores, concatenated ends.
+tt_tensor tt_sum(const tt_tensor& a, const tt_tensor& b) {
+    const int d = a.order();
+    std::vector<tensor> cores;
+    for (int k = 0; k < d; ++k) {
+        const auto &A = a.core(k), &B = b.core(k);
+        const index_t n = A.dim(1);
+        const index_t r0 = k == 0 ? 1 : A.dim(0) + B.dim(0), r1 = k == d - 1 ? 1 : A.dim(2) + B.dim(2);
+        const index_t oa0 = 0, ob0 = k == 0 ? 0 : A.dim(0), oa1 = 0, ob1 = k == d - 1 ? 0 : A.dim(2);
+        tensor G(shape_t{r0, n, r1});
+        for (index_t i = 0; i < n; ++i) {
+            for (index_t x = 0; x < A.dim(0); ++x)
+                for (index_t y = 0; y < A.dim(2); ++y) G(oa0 + x, i, oa1 + y) += A(x, i, y);
+            for (index_t x = 0; x < B.dim(0); ++x)
+                for (index_t y = 0; y < B.dim(2); ++y) G(ob0 + x, i, ob1 + y) += B(x, i, y);
+        }
+        cores.push_back(std::move(G));
+    }
+    return tt_tensor(std::move(cores));
+}
+
+TEST(TtTensor, EntriesNormAndFullAgreeWithOracle) {
+    const shape_t shape{3, 4, 2, 5};
+    const auto tt = random_tt(shape, {2, 3, 2}, 1);
+    EXPECT_EQ(tt.shape(), shape);
+    EXPECT_EQ(tt.ranks(), (std::vector<index_t>{1, 2, 3, 2, 1}));
+    EXPECT_EQ(tt.storage_size(), 1 * 3 * 2 + 2 * 4 * 3 + 3 * 2 * 2 + 2 * 5 * 1);
+    EXPECT_DOUBLE_EQ(tt.compression_ratio(), 120.0 / static_cast<double>(tt.storage_size()));
+    const tensor X = tt.full();
+    ASSERT_EQ(X.shape(), shape);
+    const double scale = fro(X);
+    for (index_t i = 0; i < 3; ++i)
+        for (index_t j = 0; j < 4; ++j)
+            for (index_t k = 0; k < 2; ++k)
+                for (index_t l = 0; l < 5; ++l) {
+                    const shape_t c{i, j, k, l};
+                    const double ref = naive_entry(tt, c);
+                    EXPECT_NEAR(X(i, j, k, l), ref, 100 * eps * scale);
+                    EXPECT_NEAR(tt(c), ref, 100 * eps * scale);
+                }
+    EXPECT_NEAR(tt.norm(), scale, 100 * eps * scale);
+}
+
+TEST(TtTensor, OrderOneIsAVector) {
+    const tt_tensor tt(std::vector<tensor>{tensor(shape_t{1, 3, 1}, std::vector<double>{3, 0, 4})});
+    EXPECT_EQ(tt.full().shape(), (shape_t{3}));
+    EXPECT_DOUBLE_EQ(tt(shape_t{2}), 4.0);
+    EXPECT_DOUBLE_EQ(tt.norm(), 5.0);
+}
+
+TEST(TtTensor, BadCoresAndCoordinatesThrow) {
+    EXPECT_THROW(tt_tensor(std::vector<tensor>{}), invalid_argument);
+    EXPECT_THROW(tt_tensor(std::vector<tensor>{tensor(shape_t{1, 3})}), invalid_argument);
+    EXPECT_THROW(tt_tensor(std::vector<tensor>{tensor(shape_t{2, 3, 1})}), invalid_argument);
+    EXPECT_THROW(tt_tensor(std::vector<tensor>{tensor(shape_t{1, 3, 2})}), invalid_argument);
+    EXPECT_THROW(tt_tensor(std::vector<tensor>{tensor(shape_t{1, 3, 2}), tensor(shape_t{3, 2, 1})}),
+                 invalid_argument);
+    try {
+        (void)tt_tensor(std::vector<tensor>{tensor(shape_t{1, 3, 2}), tensor(shape_t{3, 2, 1})});
+    } catch (const invalid_argument& e) {
+        EXPECT_NE(std::string(e.what()).find("core 1"), std::string::npos) << e.what();
+    }
+    const auto tt = random_tt({2, 3}, {2}, 2);
+    EXPECT_THROW((void)tt(shape_t{0, 3}), out_of_range);
+    EXPECT_THROW((void)tt(shape_t{0}), out_of_range);
+}
+
+TEST(TtSvd, RecoversPlantedRanksExactly) {
+    const shape_t shape{4, 5, 6, 3, 4};
+    const std::vector<index_t> inner{3, 4, 3, 2};
+    const tensor X = random_tt(shape, inner, 3).full();
+    const auto res = tt_svd(X, {.tol = 1e-10, .check_error = true});
+    EXPECT_EQ(res.tt.ranks(), (std::vector<index_t>{1, 3, 4, 3, 2, 1}));
+    EXPECT_LE(res.rel_error, 100 * eps * static_cast<double>(X.size()));
+    EXPECT_LE(res.rel_error_bound, 1e-10);
+    EXPECT_NEAR(res.tt.norm(), fro(X), 100 * eps * fro(X));
+}
+
+TEST(TtSvd, ErrorBoundHoldsOnNoisyInputs) {
+    const shape_t shape{5, 4, 6, 5};
+    tensor X = random_tt(shape, {3, 4, 3}, 4).full();
+    const tensor N = random_tensor(shape, 5);
+    const double s = 0.05 * fro(X) / fro(N);
+    for (index_t i = 0; i < X.size(); ++i) X.data()[i] += s * N.data()[i];
+    const double xn = fro(X);
+    index_t prev_storage = std::numeric_limits<index_t>::max();
+    for (double tol : {0.01, 0.05, 0.1, 0.3, 0.6}) {
+        const auto res = tt_svd(X, {.tol = tol, .check_error = true});
+        const double err = diff_norm(X, res.tt.full());
+        EXPECT_LE(err, tol * xn * (1 + 1e-10)) << "tol " << tol;
+        EXPECT_NEAR(res.rel_error, err / xn, 1e-12);
+        // The bound is the exact discarded energy for TT-SVD.
+        EXPECT_NEAR(res.rel_error_bound, err / xn, 1e-8) << "tol " << tol;
+        EXPECT_LE(res.tt.storage_size(), prev_storage);
+        prev_storage = res.tt.storage_size();
+    }
+}
+
+TEST(TtSvd, FullRanksReproduceTheInput) {
+    const tensor X = random_tensor({3, 4, 5, 2}, 6);
+    const auto res = tt_svd(X);
+    // Full TT ranks: min of the left and right unfolding sizes.
+    EXPECT_EQ(res.tt.ranks(), (std::vector<index_t>{1, 3, 10, 2, 1}));
+    EXPECT_LE(diff_norm(X, res.tt.full()), 100 * eps * static_cast<double>(X.size()) * fro(X));
+}
+
+TEST(TtSvd, MaxRanksCapRanks) {
+    const tensor X = random_tensor({4, 4, 4, 4}, 7);
+    const auto res = tt_svd(X, {.max_ranks = {2}, .check_error = true});
+    EXPECT_EQ(res.tt.ranks(), (std::vector<index_t>{1, 2, 2, 2, 1}));
+    EXPECT_NEAR(res.rel_error, res.rel_error_bound, 1e-10);
+    const auto res2 = tt_svd(X, {.max_ranks = {3, 1, 2}});
+    EXPECT_EQ(res2.tt.ranks(), (std::vector<index_t>{1, 3, 1, 2, 1}));
+}
+
+TEST(TtSvd, FloatWorks) {
+    const auto ttd = random_tt<float>({4, 3, 5}, {2, 3}, 8);
+    const auto res = tt_svd(ttd.full(), {.tol = 1e-4, .check_error = true});
+    EXPECT_EQ(res.tt.ranks(), (std::vector<index_t>{1, 2, 3, 1}));
+    EXPECT_LE(res.rel_error, 100 * std::numeric_limits<float>::epsilon() * 60);
+}
+
+TEST(TtSvd, BadArgumentsThrow) {
+    const tensor X = random_tensor({3, 3, 3}, 9);
+    EXPECT_THROW((void)tt_svd(X, {.tol = -1}), invalid_argument);
+    EXPECT_THROW((void)tt_svd(X, {.tol = std::nan("")}), invalid_argument);
+    EXPECT_THROW((void)tt_svd(X, {.max_ranks = {0}}), invalid_argument);
+    EXPECT_THROW((void)tt_svd(X, {.max_ranks = {1, 2, 3}}), invalid_argument);
+    EXPECT_THROW((void)tt_svd(tensor(shape_t{3, 0, 2})), invalid_argument);
+    tensor Y = X;
+    Y.data()[4] = std::numeric_limits<double>::infinity();
+    EXPECT_THROW((void)tt_svd(Y), invalid_argument);
+    try {
+        (void)tt_svd(X, {.max_ranks = {1, 2, 3}});
+    } catch (const invalid_argument& e) {
+        EXPECT_NE(std::string(e.what()).find("tt_svd: max_ranks"), std::string::npos) << e.what();
+    }
+}
+
+TEST(TtRound, SumWithItselfRecoversMinimalRanks) {
+    const shape_t shape{4, 5, 3, 4};
+    const auto a = random_tt(shape, {3, 4, 2}, 10);
+    const auto doubled = tt_sum(a, a);
+    EXPECT_EQ(doubled.ranks(), (std::vector<index_t>{1, 6, 8, 4, 1}));
+    const auto res = tt_round(doubled, {.tol = 1e-10, .check_error = true});
+    EXPECT_EQ(res.tt.ranks(), (std::vector<index_t>{1, 3, 4, 2, 1}));
+    tensor twice = a.full();
+    for (index_t i = 0; i < twice.size(); ++i) twice.data()[i] *= 2;
+    EXPECT_LE(diff_norm(twice, res.tt.full()), 1000 * eps * fro(twice));
+    EXPECT_NEAR(res.tt.norm(), 2 * a.norm(), 100 * eps * a.norm());
+    EXPECT_LE(res.rel_error, 1000 * eps);
+}
+
+TEST(TtRound, SumOfDifferentTrainsAndTruncation) {
+    const shape_t shape{3, 4, 5, 3};
+    const auto a = random_tt(shape, {2, 3, 2}, 11), b = random_tt(shape, {2, 2, 3}, 12);
+    const auto s = tt_sum(a, b);
+    const tensor ref = s.full();
+    const auto exact = tt_round(s, {.tol = 1e-12});
+    EXPECT_LE(diff_norm(ref, exact.tt.full()), 1000 * eps * fro(ref));
+    // Exact ranks of a + b: those of tt_svd of the dense sum.
+    EXPECT_EQ(exact.tt.ranks(), tt_svd(ref, {.tol = 1e-12}).tt.ranks());
+    for (double tol : {0.05, 0.2, 0.5}) {
+        const auto res = tt_round(s, {.tol = tol, .check_error = true});
+        EXPECT_LE(res.rel_error, tol * (1 + 1e-10)) << "tol " << tol;
+        EXPECT_NEAR(res.rel_error, res.rel_error_bound, 1e-8) << "tol " << tol;
+    }
+    const auto capped = tt_round(s, {.max_ranks = {1}});
+    EXPECT_EQ(capped.tt.ranks(), (std::vector<index_t>{1, 1, 1, 1, 1}));
+}
+
+TEST(TtRound, BadArgumentsThrow) {
+    EXPECT_THROW((void)tt_round(tt_tensor{}), invalid_argument);
+    const auto a = random_tt({3, 3}, {2}, 13);
+    EXPECT_THROW((void)tt_round(a, {.tol = -0.5}), invalid_argument);
+    EXPECT_THROW((void)tt_round(a, {.max_ranks = {2, 2}}), invalid_argument);
+}
+
+}  // namespace
+}  // namespace facto
