@@ -178,6 +178,21 @@ TEST(TtSvd, MaxRanksCapRanks) {
     EXPECT_EQ(res2.tt.ranks(), (std::vector<index_t>{1, 3, 1, 2, 1}));
 }
 
+TEST(TtSvd, ZeroTensorAndLooseTolGiveRankOne) {
+    const auto zero = tt_svd(tensor(shape_t{3, 4, 2}), {.check_error = true});
+    EXPECT_EQ(zero.tt.ranks(), (std::vector<index_t>{1, 1, 1, 1}));
+    EXPECT_EQ(zero.rel_error_bound, 0.0);
+    EXPECT_EQ(zero.tt.norm(), 0.0);
+    const tensor X = random_tensor({3, 4, 2}, 14);
+    const auto loose = tt_svd(X, {.tol = 2.0});
+    EXPECT_EQ(loose.tt.ranks(), (std::vector<index_t>{1, 1, 1, 1}));
+    EXPECT_LT(loose.rel_error_bound, 1.0);
+    // Order one: nothing to truncate.
+    const auto vec = tt_svd(tensor(shape_t{5}, std::vector<double>{1, 2, 3, 4, 5}), {.tol = 0.5});
+    EXPECT_EQ(vec.tt.ranks(), (std::vector<index_t>{1, 1}));
+    EXPECT_DOUBLE_EQ(vec.tt(shape_t{3}), 4.0);
+}
+
 TEST(TtSvd, FloatWorks) {
     const auto ttd = random_tt<float>({4, 3, 5}, {2, 3}, 8);
     const auto res = tt_svd(ttd.full(), {.tol = 1e-4, .check_error = true});
