@@ -20,7 +20,7 @@ struct fmm_search_args {
     int target = 0, threads = 0;
     double time_limit = 0;
     std::uint64_t seed = 1, path_limit = 1000000, max_flips = 0, plus_after = 0;
-    int pool = 100, plateau = 20;
+    int pool = 100, plateau = 20, restart = 0;
     bool c_ik = false, quiet = false;
 };
 
@@ -73,6 +73,7 @@ int run_search(const fmm_search_args& a) {
     o.pool_size = a.pool;
     o.plateau_walks = a.plateau;
     o.plus_after = a.plus_after;
+    o.restart_walks = a.restart;
     install_interrupt_handler();
     o.stop = [] { return interrupt_requested(); };
     if (!a.quiet)
@@ -170,6 +171,11 @@ command add_fmm_command(CLI::App& parent) {
                        "Within a walk at the best rank, a plus-transition after F flips without a rank change "
                        "(0: never).")
         ->option_text("F");
+    search->add_option("--restart", sa->restart,
+                       "After W failed walks in a row, start a new run from the start scheme, keeping the best "
+                       "schemes (0: never).")
+        ->option_text("W")
+        ->check(integer_at_least(0));
     search->add_flag("-q,--quiet", sa->quiet, "No progress lines on stderr.");
 
     CLI::App* verify = app->add_subcommand("verify", "check a scheme exactly (Brent equations over GF(2))");

@@ -384,8 +384,22 @@ search_result search(const scheme& start, const search_options& opts) {
             winner_flips = 0;
             return;
         }
+        // The current run: its pool and rank. A run restarts from `first` after restart_walks
+        // failed walks in a row; st.pool keeps the best schemes over all runs.
+        std::vector<scheme> run_pool = st.pool;
+        int run_rank = st.best_rank;
+        auto keep = [&](std::vector<scheme>& pool, scheme s) {
+            if (std::any_of(pool.begin(), pool.end(), [&](const scheme& q) { return same_terms(q, s); })) return;
+            if (static_cast<int>(pool.size()) < opts.pool_size) pool.push_back(std::move(s));
+            else pool[below(rng, pool.size())] = std::move(s);
+        };
         for (;;) {
-            flip_walker w(st.pool[below(rng, st.pool.size())]);
+            if (opts.restart_walks && failed_walks >= opts.restart_walks) {
+                run_pool = {first};
+                run_rank = first.rank();
+                failed_walks = 0;
+            }
+            flip_walker w(run_pool[below(rng, run_pool.size())]);
             if (failed_walks >= opts.plateau_walks) w.plus_transition(rng);
             std::uint64_t path = 0, since_change = 0;
             int last_rank = w.rank();
@@ -400,16 +414,21 @@ search_result search(const scheme& start, const search_options& opts) {
                 if (w.rank() != last_rank) {
                     last_rank = w.rank();
                     since_change = 0;
-                } else if (opts.plus_after && ++since_change >= opts.plus_after && w.rank() <= st.best_rank) {
+                } else if (opts.plus_after && ++since_change >= opts.plus_after && w.rank() <= run_rank) {
                     w.plus_transition(rng);
                     last_rank = w.rank();
                     since_change = 0;
                 }
+                if (w.rank() < run_rank) {
+                    run_rank = w.rank();
+                    run_pool = {w.current()};
+                    failed_walks = 0;
+                    path = 0;
+                    if (run_rank == st.best_rank) keep(st.pool, run_pool.front());
+                }
                 if (w.rank() < st.best_rank) {
                     st.best_rank = w.rank();
                     st.pool = {w.current()};
-                    failed_walks = 0;
-                    path = 0;
                     int g = global_best.load();
                     while (st.best_rank < g && !global_best.compare_exchange_weak(g, st.best_rank)) {
                     }
@@ -432,15 +451,8 @@ search_result search(const scheme& start, const search_options& opts) {
                     break;
                 }
             }
-            if (w.rank() == st.best_rank) {
-                scheme s = w.current();
-                const bool known = std::any_of(st.pool.begin(), st.pool.end(),
-                                               [&](const scheme& q) { return same_terms(q, s); });
-                if (!known) {
-                    if (static_cast<int>(st.pool.size()) < opts.pool_size) st.pool.push_back(std::move(s));
-                    else st.pool[below(rng, st.pool.size())] = std::move(s);
-                }
-            }
+            if (w.rank() == run_rank) keep(run_pool, w.current());
+            if (w.rank() == st.best_rank) keep(st.pool, w.current());
             if (stop_now) break;
             ++failed_walks;
             if (must_stop()) break;

@@ -203,3 +203,22 @@ TEST(FmmSearch, PlusTransitionsInWalksStayExactAndDeterministic) {
     EXPECT_EQ(a.best.terms, b.best.terms);
     for (const scheme& s : a.best_pool) EXPECT_TRUE(verify(s).ok);
 }
+
+TEST(FmmSearch, RestartsKeepTheBestAndAreDeterministic) {
+    search_options o;
+    o.seed = 6;
+    o.threads = 2;
+    o.max_flips = 100000;
+    o.path_limit = 2000;
+    o.restart_walks = 3;
+    const search_result a = search(standard_scheme(3, 3, 3), o);
+    const search_result b = search(standard_scheme(3, 3, 3), o);
+    EXPECT_TRUE(verify(a.best).ok);
+    EXPECT_LE(a.best.rank(), 25);
+    EXPECT_EQ(a.best.terms, b.best.terms);
+    ASSERT_EQ(a.best_pool.size(), b.best_pool.size());
+    for (const scheme& s : a.best_pool) {
+        EXPECT_EQ(s.rank(), a.best.rank());
+        EXPECT_TRUE(verify(s).ok);
+    }
+}

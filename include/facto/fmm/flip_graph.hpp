@@ -68,6 +68,9 @@ struct search_options {
     /// Flips without a rank change, at the best rank, before a plus-transition within a walk
     /// (so the walk wanders between ranks r and r+1 and can reach r-1); 0: never.
     std::uint64_t plus_after = 0;
+    /// Failed walks in a row after which a thread starts a new run from the start scheme (its
+    /// best schemes are kept); different runs stall at different ranks. 0: never.
+    int restart_walks = 0;
     /// Asked every 1024 flips by each thread (so it must be thread-safe, such as reading an
     /// atomic flag set by a SIGINT handler); returning true stops the search. May be empty.
     std::function<bool()> stop;
