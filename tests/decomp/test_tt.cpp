@@ -254,6 +254,9 @@ TEST(TtRound, BadArgumentsThrow) {
     const auto a = random_tt({3, 3}, {2}, 13);
     EXPECT_THROW((void)tt_round(a, {.tol = -0.5}), invalid_argument);
     EXPECT_THROW((void)tt_round(a, {.max_ranks = {2, 2}}), invalid_argument);
+    std::vector<tensor> cores = a.cores();
+    cores[1].data()[0] = std::numeric_limits<double>::quiet_NaN();
+    EXPECT_THROW((void)tt_round(tt_tensor(std::move(cores))), invalid_argument);
 }
 
 }  // namespace

@@ -50,8 +50,8 @@ using tt_tensor_f = basic_tt_tensor<float>;
 /// Settings for tt_svd() and tt_round().
 struct tt_options {
     /// Relative accuracy eps >= 0: each of the d - 1 truncations discards singular values of
-    /// 2-norm at most eps ||X|| / sqrt(d - 1), so ||X - TT||_F <= eps ||X||_F. 0 keeps every
-    /// nonzero direction up to rounding (the exact TT ranks).
+    /// 2-norm at most eps ||X|| / sqrt(d - 1), so ||X - TT||_F <= eps ||X||_F. With 0 only
+    /// exactly zero singular values are dropped (full TT ranks unless max_ranks caps them).
     double tol = 0;
     /// Rank caps: empty (none), one value for every internal rank, or d - 1 values for
     /// r_1, ..., r_{d-1}; each >= 1. A cap may make the error exceed eps (see rel_error_bound).
