@@ -249,6 +249,29 @@ TEST(TtRound, SumOfDifferentTrainsAndTruncation) {
     EXPECT_EQ(capped.tt.ranks(), (std::vector<index_t>{1, 1, 1, 1, 1}));
 }
 
+TEST(TtRound, FloatRoundsAScaledCopy) {
+    // 3a as a TT of doubled ranks: core 0 of the sum holds [a_0, 2 a_0], the rest block-diagonal.
+    const auto a = random_tt<float>({3, 4, 3}, {2, 3}, 15);
+    std::vector<tensor_f> cores;
+    for (int k = 0; k < 3; ++k) {
+        const auto& A = a.core(k);
+        const index_t r0 = k == 0 ? 1 : 2 * A.dim(0), r1 = k == 2 ? 1 : 2 * A.dim(2);
+        tensor_f G(shape_t{r0, A.dim(1), r1});
+        for (int copy = 0; copy < 2; ++copy)
+            for (index_t x = 0; x < A.dim(0); ++x)
+                for (index_t i = 0; i < A.dim(1); ++i)
+                    for (index_t y = 0; y < A.dim(2); ++y)
+                        G(k == 0 ? x : copy * A.dim(0) + x, i, k == 2 ? y : copy * A.dim(2) + y) =
+                            (k == 0 && copy == 1 ? 2.0f : 1.0f) * A(x, i, y);
+        cores.push_back(std::move(G));
+    }
+    const tt_tensor_f triple(std::move(cores));
+    const auto res = tt_round(triple, {.tol = 1e-4, .check_error = true});
+    EXPECT_EQ(res.tt.ranks(), (std::vector<index_t>{1, 2, 3, 1}));
+    EXPECT_LE(res.rel_error, 100 * std::numeric_limits<float>::epsilon() * 36);
+    EXPECT_NEAR(res.tt.norm(), 3 * a.norm(), 1e-4 * a.norm());
+}
+
 TEST(TtRound, BadArgumentsThrow) {
     EXPECT_THROW((void)tt_round(tt_tensor{}), invalid_argument);
     const auto a = random_tt({3, 3}, {2}, 13);
