@@ -167,6 +167,14 @@ TEST(TtSvd, FullRanksReproduceTheInput) {
     // Full TT ranks: min of the left and right unfolding sizes.
     EXPECT_EQ(res.tt.ranks(), (std::vector<index_t>{1, 3, 10, 2, 1}));
     EXPECT_LE(diff_norm(X, res.tt.full()), 100 * eps * static_cast<double>(X.size()) * fro(X));
+    // Unit modes, first and in the middle.
+    const tensor Y = random_tensor({1, 4, 1, 3}, 16);
+    const auto r2 = tt_svd(Y);
+    EXPECT_EQ(r2.tt.ranks(), (std::vector<index_t>{1, 1, 3, 3, 1}));
+    EXPECT_LE(diff_norm(Y, r2.tt.full()), 100 * eps * static_cast<double>(Y.size()) * fro(Y));
+    const auto r3 = tt_round(r2.tt, {.tol = 1e-12, .check_error = true});
+    EXPECT_EQ(r3.tt.ranks(), r2.tt.ranks());
+    EXPECT_LE(r3.rel_error, 1000 * eps);
 }
 
 TEST(TtSvd, MaxRanksCapRanks) {
