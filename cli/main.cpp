@@ -16,6 +16,9 @@
 
 namespace facto::cli {
 command add_fmm_command(CLI::App& parent);  // cli/cmd_fmm.cpp
+command add_svd_command(CLI::App& parent);          // cli/cmd_svd.cpp
+command add_tucker_command(CLI::App& parent);       // cli/cmd_tucker.cpp
+command add_reconstruct_command(CLI::App& parent);  // cli/cmd_reconstruct.cpp
 }
 
 namespace {
@@ -47,6 +50,9 @@ manual root_manual() {
          " facto check data.tns                        # every problem in the file, by line\n"
          " facto cp data.tns --rank 16 --out model     # CP-ALS into model/\n"
          " facto cp spectra.npy --rank 3 --method hals # nonnegative CP\n"
+         " facto svd A.mtx --rank 10 --out svd10       # truncated SVD of a matrix\n"
+         " facto tucker X.npy --tol 1e-2 --out tk      # Tucker model within 1% error\n"
+         " facto reconstruct tk Xhat.npy               # full tensor of a model\n"
          " facto convert data.tns data.npy             # change format\n"
          " facto fmm search 3,3,3 --target 23          # a 23-multiplication scheme over GF(2)\n"},
         {"Exit status", exit_status_section(true)},
@@ -54,7 +60,7 @@ manual root_manual() {
     return m;
 }
 
-constexpr const char* command_list = "cp, info, check, convert, fmm or demo";
+constexpr const char* command_list = "cp, svd, tucker, reconstruct, info, check, convert, fmm or demo";
 
 /// Prints a command-line error the way every facto error reads, with where to find help.
 int usage_failure(const CLI::App& app, const std::string& message) {
@@ -96,7 +102,9 @@ int main(int argc, char** argv) {
         set_manual(&app, root_manual());
 
         std::vector<command> commands = {add_cp_command(app), add_info_command(app), add_check_command(app),
-                                         add_convert_command(app), add_demo_command(app), add_fmm_command(app)};
+                                         add_convert_command(app), add_demo_command(app), add_fmm_command(app),
+                                         add_svd_command(app), add_tucker_command(app),
+                                         add_reconstruct_command(app)};
         if (argc < 2)
             return usage_failure(app, fmt::format("a command is required: {}", command_list));
         try {

@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# cli/test_cli_lowrank.sh: end-to-end tests of facto svd, facto tucker and facto reconstruct:
+# exit codes, usage messages, files written, report.json fields, --tol respected, and exact
+# reconstruction at full ranks (checked against NumPy when /usr/bin/python3 has it).
+# Usage: bash cli/test_cli_lowrank.sh path/to/facto
+set -u
+
+FACTO=${1:?usage: test_cli_lowrank.sh path/to/facto}
+FACTO=$(cd "$(dirname "$FACTO")" && pwd)/$(basename "$FACTO")
+T=$(mktemp -d "${TMPDIR:-/tmp}/facto-lowrank-test.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+cd "$T" || exit 1
+
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); echo "ok    $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL  $1"; }
+
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=$(command -v python3 || true)
+HAVE_NUMPY=0
+if [ -n "$PY" ] && "$PY" -c "import numpy" 2>/dev/null; then HAVE_NUMPY=1; fi
+
+# run NAME EXPECTED_STATUS CMD...: runs CMD, keeps stdout/stderr in out.txt/err.txt.
+run() {
+    local name=$1 want=$2
+    shift 2
+    "$@" >out.txt 2>err.txt
+    local got=$?
+    if [ "$got" -eq "$want" ]; then
+        pass "$name (exit $got)"
+    else
+        fail "$name: exit $got, expected $want"
+        sed 's/^/      stderr: /' err.txt | head -5
+    fi
+}
+# has NAME FILE TEXT: FILE contains TEXT (fixed string).
+has() {
+    if grep -qF -- "$3" "$2"; then pass "$1"; else
+        fail "$1: '$3' not in $2"
+        sed 's/^/      /' "$2" | head -5
+    fi
+}
+# files NAME DIR FILE...: every FILE exists in DIR.
+files() {
+    local name=$1 dir=$2 f missing=""
+    shift 2
+    for f in "$@"; do [ -f "$dir/$f" ] || missing="$missing $f"; done
+    if [ -z "$missing" ]; then pass "$name"; else fail "$name: missing$missing in $dir"; fi
+}
+# json NAME FILE EXPR: a Python expression over j (the parsed file) is true.
+json() {
+    if [ -z "$PY" ]; then echo "skip  $1 (no python3)"; return; fi
+    if "$PY" -c "import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if ($3) else 1)" "$2" 2>py_err.txt; then
+        pass "$1"
+    else
+        fail "$1: $3"
+        sed 's/^/      /' py_err.txt | head -3
+    fi
+}
+# numpy NAME CODE: Python code with numpy as np exits 0 (skipped without NumPy).
+numpy() {
+    if [ "$HAVE_NUMPY" -eq 0 ]; then echo "skip  $1 (no numpy)"; return; fi
+    if "$PY" -c "import numpy as np, sys
+$2" 2>py_err.txt; then
+        pass "$1"
+    else
+        fail "$1"
+        sed 's/^/      /' py_err.txt | head -3
+    fi
+}
+
+# --- inputs (written with awk, so the tests run without NumPy) ------------------------------
+# A 7x5 dense-valued matrix of full rank as a 1-based .tns (sparse reader) and as .npy.
+awk 'BEGIN { for (i = 1; i <= 7; i++) for (j = 1; j <= 5; j++)
+    printf "%d %d %.17g\n", i, j, 1 / (i + j - 1) + 0.1 * ((i * 3 + j * 5) % 7) }' >A.tns
+# A 6x5x4 tensor with every entry nonzero.
+awk 'BEGIN { for (i = 1; i <= 6; i++) for (j = 1; j <= 5; j++) for (k = 1; k <= 4; k++)
+    printf "%d %d %d %.17g\n", i, j, k, (1 + i) * (2 + j % 3) * (1 + k) + 0.5 * (7 - i) * j * (5 - k) + ((i * j + k) % 5) }' >X.tns
+run "convert matrix to npy" 0 "$FACTO" convert A.tns A.npy
+run "convert tensor to npy" 0 "$FACTO" convert X.tns X.npy
+
+# --- help and usage errors ------------------------------------------------------------------
+for c in svd tucker reconstruct; do
+    run "$c --help" 0 "$FACTO" $c --help
+    has "$c --help has a synopsis" out.txt "facto $c"
+    has "$c --help has examples" out.txt "EXAMPLES"
+done
+has "svd --help says V is not transposed" <("$FACTO" svd --help) "NOT transposed"
+run "svd without --rank or --tol" 2 "$FACTO" svd A.npy
+has "svd neither option named" err.txt "--rank or --tol"
+run "svd with --rank and --tol" 2 "$FACTO" svd A.npy --rank 2 --tol 0.1
+has "svd both options named" err.txt "not both"
+run "svd --rank 0" 2 "$FACTO" svd A.npy --rank 0
+run "svd --rank abc" 2 "$FACTO" svd A.npy --rank abc
+has "svd bad rank says what was found" err.txt "found 'abc'"
+run "svd --rank too large" 2 "$FACTO" svd A.npy --rank 6 --out s
+has "svd rank bound stated" err.txt "min(m, n) = 5"
+run "svd --tol 0" 2 "$FACTO" svd A.npy --tol 0
+run "svd of a 3-way tensor" 2 "$FACTO" svd X.npy --rank 2 --out s
+has "svd wants a matrix" err.txt "expected a matrix"
+run "svd missing file" 1 "$FACTO" svd missing.npy --rank 2
+run "tucker without --ranks or --tol" 2 "$FACTO" tucker X.npy
+has "tucker neither option named" err.txt "--ranks or --tol"
+run "tucker with --ranks and --tol" 2 "$FACTO" tucker X.npy --ranks 2,2,2 --tol 0.1
+run "tucker --ranks bad text" 2 "$FACTO" tucker X.npy --ranks 2,x,2
+has "tucker bad ranks say what was found" err.txt "found 'x'"
+run "tucker --ranks wrong count" 2 "$FACTO" tucker X.npy --ranks 2,2 --out t
+has "tucker rank count explained" err.txt "2 ranks given for the 3-way input"
+run "tucker --ranks too large" 2 "$FACTO" tucker X.npy --ranks 7,2,2 --out t
+run "tucker --method bogus" 2 "$FACTO" tucker X.npy --ranks 2,2,2 --method bogus
+run "reconstruct missing folder" 2 "$FACTO" reconstruct nowhere Y.npy
+run "reconstruct bad extension" 2 "$FACTO" reconstruct . Y.weird
+mkdir -p empty
+run "reconstruct folder without a model" 1 "$FACTO" reconstruct empty Y.npy
+has "reconstruct names what it expects" err.txt "core.npy"
+
+# --- svd ------------------------------------------------------------------------------------
+run "svd exact --rank 2" 0 "$FACTO" svd A.npy --rank 2 --out s2
+files "svd writes U, S, V, report" s2 U.npy S.npy V.npy report.json
+json "svd report" s2/report.json "j['model'] == 'svd' and j['result']['rank'] == 2 and 0 < j['result']['rel_error'] < 1"
+json "svd compression ratio" s2/report.json "abs(j['result']['compression_ratio'] - 2 * (7 + 5 + 1) / 35) < 1e-12"
+run "svd exact full rank" 0 "$FACTO" svd A.npy --rank 5 --out s5
+json "svd full rank error ~ 0" s5/report.json "j['result']['rel_error'] < 1e-12"
+run "reconstruct svd" 0 "$FACTO" reconstruct s5 A5.npy
+numpy "svd full-rank reconstruction equals the input" "
+A = np.load('A.npy'); B = np.load('A5.npy')
+sys.exit(0 if A.shape == B.shape and np.linalg.norm(A - B) <= 1e-12 * np.linalg.norm(A) else 1)"
+numpy "svd rank 2 matches numpy's singular values" "
+s = np.linalg.svd(np.load('A.npy'), compute_uv=False); S = np.load('s2/S.npy')
+sys.exit(0 if np.allclose(S, s[:2], rtol=1e-12) else 1)"
+run "svd --tol 0.05 (exact)" 0 "$FACTO" svd A.npy --tol 0.05 --out st
+json "svd exact --tol respected" st/report.json "j['result']['rel_error'] <= 0.05 and j['result']['rank'] >= 1"
+run "svd sparse input, randomized --tol" 0 "$FACTO" svd A.tns --tol 0.05 --randomized --seed 3 --out sr
+files "randomized svd writes files" sr U.npy S.npy V.npy report.json
+json "randomized --tol respected, estimate reported" sr/report.json \
+    "j['result']['rel_error'] <= 0.05 and j['result']['rel_error_estimate'] is not None and j['parameters']['method'] == 'randomized'"
+run "svd randomized --rank 3" 0 "$FACTO" svd A.npy --rank 3 --randomized --seed 1 --out r3a
+run "svd randomized same seed" 0 "$FACTO" svd A.npy --rank 3 --randomized --seed 1 --out r3b
+if cmp -s r3a/S.npy r3b/S.npy && cmp -s r3a/U.npy r3b/U.npy; then pass "same seed, same svd"; else fail "same seed, same svd"; fi
+run "reconstruct rank-2 svd as .tns" 0 "$FACTO" reconstruct s2 A2.tns
+has "reconstruct says svd" out.txt "svd model"
+numpy "reconstructed rank-2 error equals the report" "
+import json
+A = np.load('A.npy'); U, S, V = (np.load('s2/%s.npy' % n) for n in 'USV')
+e = np.linalg.norm(A - (U * S) @ V.T) / np.linalg.norm(A)
+sys.exit(0 if abs(e - json.load(open('s2/report.json'))['result']['rel_error']) < 1e-10 else 1)"
+
+# --- tucker ---------------------------------------------------------------------------------
+for method in hosvd sthosvd hooi; do
+    run "tucker $method full ranks" 0 "$FACTO" tucker X.npy --ranks 6,5,4 --method $method --out tk_$method
+    files "tucker $method writes core and factors" tk_$method core.npy factor_0.npy factor_1.npy factor_2.npy report.json
+    json "tucker $method full-rank error ~ 0" tk_$method/report.json \
+        "j['model'] == 'tucker' and j['result']['ranks'] == [6, 5, 4] and j['result']['rel_error'] < 1e-6"
+    run "reconstruct tucker $method" 0 "$FACTO" reconstruct tk_$method Y_$method.npy
+    numpy "tucker $method reconstruction equals the input" "
+X = np.load('X.npy'); Y = np.load('Y_$method.npy')
+sys.exit(0 if X.shape == Y.shape and np.linalg.norm(X - Y) <= 1e-6 * np.linalg.norm(X) else 1)"
+done
+run "tucker --tol 0.02" 0 "$FACTO" tucker X.npy --tol 0.02 --out tkt
+json "tucker --tol respected and bounded" tkt/report.json \
+    "j['result']['rel_error'] <= 0.02 and j['result']['error_bound'] <= 0.02 and j['result']['tol_met']"
+json "tucker compression ratio" tkt/report.json \
+    "abs(j['result']['compression_ratio'] - j['result']['stored_numbers'] / 120) < 1e-12"
+run "tucker hooi --ranks 2,2,2" 0 "$FACTO" tucker X.npy --ranks 2,2,2 --method hooi --iters 5 --out tkh
+json "tucker hooi reports iterations" tkh/report.json "1 <= j['result']['iters'] <= 5 and j['result']['ranks'] == [2, 2, 2]"
+numpy "tucker hooi factors are orthonormal" "
+U = np.load('tkh/factor_0.npy'); sys.exit(0 if np.allclose(U.T @ U, np.eye(2), atol=1e-10) else 1)"
+run "tucker sparse hooi" 0 "$FACTO" tucker X.tns --ranks 6,5,4 --method hooi --out tks
+json "sparse hooi at full ranks" tks/report.json "j['parameters']['sparse'] and j['result']['rel_error'] < 1e-6"
+run "tucker sparse input, sthosvd" 0 "$FACTO" tucker X.tns --ranks 3,3,3 --out tkd
+json "sparse sthosvd made dense" tkd/report.json "not j['parameters']['sparse'] and j['result']['rel_error'] < 1"
+
+# --- reconstruct a CP model -----------------------------------------------------------------
+run "cp for reconstruct" 0 "$FACTO" cp X.npy --rank 3 --progress none --out cp3
+run "reconstruct cp" 0 "$FACTO" reconstruct cp3 Ycp.npy
+has "reconstruct says cp" out.txt "cp model"
+numpy "cp reconstruction matches its fit" "
+import json
+X = np.load('X.npy'); Y = np.load('Ycp.npy'); fit = json.load(open('cp3/report.json'))['result']['fit']
+sys.exit(0 if abs((1 - np.linalg.norm(X - Y) / np.linalg.norm(X)) - fit) < 1e-8 else 1)"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
