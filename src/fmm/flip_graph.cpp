@@ -432,6 +432,7 @@ search_result search(const scheme& start, const search_options& opts) {
                     int g = global_best.load();
                     while (st.best_rank < g && !global_best.compare_exchange_weak(g, st.best_rank)) {
                     }
+                    const bool new_global = st.best_rank < g;  // else another thread got there first
                     if (reached()) {
                         st.target_flips = st.flips;
                         std::uint64_t cur = winner_flips.load();
@@ -439,12 +440,12 @@ search_result search(const scheme& start, const search_options& opts) {
                         }
                         total_flips += unreported;
                         unreported = 0;
-                        report(true);
+                        report(new_global);
                         return;
                     }
                     total_flips += unreported;
                     unreported = 0;
-                    report(true);
+                    report(new_global);
                 }
                 if ((st.flips & 1023) == 0 && must_stop()) {
                     stop_now = true;
