@@ -30,8 +30,8 @@ std::vector<index_t> rank_caps(const tt_options& opts, int d, const char* who) {
     return caps;
 }
 
-// Smallest rank (>= 1, <= cap) whose discarded tail of s has 2-norm <= delta; adds that tail's
-// squared norm to err2.
+// The smallest rank >= 1 whose discarded tail of s (decreasing) has 2-norm <= delta, lowered to
+// cap if above it; adds the discarded tail's squared norm to err2.
 template <class T>
 index_t choose_rank(const std::vector<T>& s, double delta, index_t cap, double& err2) {
     const auto n = static_cast<index_t>(s.size());
