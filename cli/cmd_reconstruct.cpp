@@ -1,4 +1,4 @@
-// cli/cmd_reconstruct.cpp: `facto reconstruct`: the full tensor of a model folder written by facto cp, svd or tucker.
+// cli/cmd_reconstruct.cpp: `facto reconstruct`: the full tensor of a model folder written by facto cp, svd, tucker or tt.
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -9,6 +9,7 @@
 #include "common.hpp"
 #include "facto/core/error.hpp"
 #include "facto/core/kruskal.hpp"
+#include "facto/decomp/tt.hpp"
 #include "facto/decomp/tucker.hpp"
 #include "facto/io/file.hpp"
 #include "facto/io/npy.hpp"
@@ -52,15 +53,16 @@ std::string model_kind(const fs::path& dir) {
             for (const char* key : {"model", "command"})
                 if (j.contains(key) && j[key].is_string()) {
                     const std::string kind = j[key].get<std::string>();
-                    if (kind == "svd" || kind == "tucker" || kind == "cp") return kind;
+                    if (kind == "svd" || kind == "tucker" || kind == "cp" || kind == "tt") return kind;
                 }
         }
     }
     if (fs::exists(dir / "core.npy")) return "tucker";
     if (fs::exists(dir / "U.npy") && fs::exists(dir / "S.npy") && fs::exists(dir / "V.npy")) return "svd";
     if (fs::exists(dir / "weights.npy")) return "cp";
+    if (fs::exists(dir / "core_0.npy")) return "tt";
     throw invalid_argument(fmt::format("reconstruct: {} holds no facto model; expected core.npy + factor_k.npy "
-                                       "(tucker), U.npy + S.npy + V.npy (svd) or weights.npy + factor_k.npy (cp)",
+                                       "(tucker), U.npy + S.npy + V.npy (svd), weights.npy + factor_k.npy (cp) or core_k.npy (tt)",
                                        dir.string()));
 }
 
@@ -84,6 +86,12 @@ tensor reconstruct(const fs::path& dir, const std::string& kind) {
         T.factors = read_factors(dir);
         return T.full();
     }
+    if (kind == "tt") {
+        std::vector<tensor> cores;
+        for (int k = 0; fs::exists(dir / fmt::format("core_{}.npy", k)); ++k)
+            cores.push_back(read_npy<double>((dir / fmt::format("core_{}.npy", k)).string()));
+        return tt_tensor(std::move(cores)).full();
+    }
     kruskal_tensor K;
     K.factors = read_factors(dir);
     const tensor w = read_npy<double>((dir / "weights.npy").string());
@@ -95,8 +103,8 @@ tensor reconstruct(const fs::path& dir, const std::string& kind) {
 
 command add_reconstruct_command(CLI::App& parent) {
     auto a = std::make_shared<reconstruct_args>();
-    CLI::App* app = parent.add_subcommand("reconstruct", "rebuild the full tensor from a model folder");
-    app->add_option("MODEL_DIR", a->dir, "A folder written by facto cp, facto svd or facto tucker.")
+    CLI::App* app = parent.add_subcommand("reconstruct", "rebuild the full tensor from a model folder (cp, svd, tucker, tt)");
+    app->add_option("MODEL_DIR", a->dir, "A folder written by facto cp, svd, tucker or tt.")
         ->required()
         ->option_text("DIR");
     app->add_option("OUTPUT", a->output,
@@ -111,7 +119,7 @@ command add_reconstruct_command(CLI::App& parent) {
         "extension names. The model kind comes from the \"model\" (or \"command\") field of MODEL_DIR/report.json, "
         "else from the files present: core.npy and factor_k.npy (tucker: core x_0 U_0 ... x_{N-1} U_{N-1}), "
         "U.npy, S.npy and V.npy (svd: U diag(S) V^T), weights.npy and factor_k.npy (cp: sum of weighted "
-        "rank-one tensors). The result has as many entries as the tensor: meant for small tensors and checks.";
+        "rank-one tensors), core_0.npy ... core_{d-1}.npy (tt: the chain of core slices). The result has as many entries as the tensor: meant for small tensors and checks.";
     m.sections = {{"Examples",
                    " facto tucker X.npy --ranks 4,4,4 --out tk && facto reconstruct tk Xhat.npy\n"
                    " facto svd A.mtx --rank 5 --out s && facto reconstruct s A5.mtx\n"},

@@ -19,6 +19,7 @@ command add_fmm_command(CLI::App& parent);  // cli/cmd_fmm.cpp
 command add_svd_command(CLI::App& parent);          // cli/cmd_svd.cpp
 command add_tucker_command(CLI::App& parent);       // cli/cmd_tucker.cpp
 command add_reconstruct_command(CLI::App& parent);  // cli/cmd_reconstruct.cpp
+command add_tt_command(CLI::App& parent);           // cli/cmd_tt.cpp
 }
 
 namespace {
@@ -60,7 +61,7 @@ manual root_manual() {
     return m;
 }
 
-constexpr const char* command_list = "cp, svd, tucker, reconstruct, info, check, convert, fmm or demo";
+constexpr const char* command_list = "cp, svd, tucker, tt, reconstruct, info, check, convert, fmm or demo";
 
 /// Prints a command-line error the way every facto error reads, with where to find help.
 int usage_failure(const CLI::App& app, const std::string& message) {
@@ -104,7 +105,7 @@ int main(int argc, char** argv) {
         std::vector<command> commands = {add_cp_command(app), add_info_command(app), add_check_command(app),
                                          add_convert_command(app), add_demo_command(app), add_fmm_command(app),
                                          add_svd_command(app), add_tucker_command(app),
-                                         add_reconstruct_command(app)};
+                                         add_tt_command(app), add_reconstruct_command(app)};
         if (argc < 2)
             return usage_failure(app, fmt::format("a command is required: {}", command_list));
         try {

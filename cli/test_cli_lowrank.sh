@@ -171,6 +171,31 @@ json "sparse hooi at full ranks" tks/report.json "j['parameters']['sparse'] and 
 run "tucker sparse input, sthosvd" 0 "$FACTO" tucker X.tns --ranks 3,3,3 --out tkd
 json "sparse sthosvd made dense" tkd/report.json "not j['parameters']['sparse'] and j['result']['rel_error'] < 1"
 
+# --- tt -------------------------------------------------------------------------------------
+run "tt --help" 0 "$FACTO" tt --help
+has "tt --help has a synopsis" out.txt "facto tt"
+run "tt without --tol or --max-ranks" 2 "$FACTO" tt X.npy
+has "tt missing options named" err.txt "--tol or --max-ranks"
+run "tt --max-ranks wrong count" 2 "$FACTO" tt X.npy --max-ranks 2,2,2 --out tt
+has "tt rank count explained" err.txt "expected 1 or 2"
+run "tt --max-ranks bad text" 2 "$FACTO" tt X.npy --max-ranks 2,y
+run "tt --tol 0.02" 0 "$FACTO" tt X.npy --tol 0.02 --out ttt
+files "tt writes cores" ttt core_0.npy core_1.npy core_2.npy report.json
+json "tt --tol respected and bounded" ttt/report.json \
+    "j['model'] == 'tt' and j['result']['rel_error'] <= 0.02 and j['result']['error_bound'] <= 0.02 and j['result']['ranks'][0] == 1"
+run "tt exact (huge caps)" 0 "$FACTO" tt X.tns --max-ranks 100 --out ttx
+json "tt exact error ~ 0" ttx/report.json "j['result']['rel_error'] < 1e-12 and j['result']['ranks'] == [1, 6, 4, 1]"
+run "reconstruct tt" 0 "$FACTO" reconstruct ttx Ytt.npy
+has "reconstruct says tt" out.txt "tt model"
+numpy "tt reconstruction equals the input" "
+X = np.load('X.npy'); Y = np.load('Ytt.npy')
+sys.exit(0 if X.shape == Y.shape and np.linalg.norm(X - Y) <= 1e-12 * np.linalg.norm(X) else 1)"
+run "tt --max-ranks 2" 0 "$FACTO" tt X.npy --max-ranks 2 --out tt2
+json "tt caps hold" tt2/report.json "max(j['result']['ranks']) <= 2 and j['result']['rel_error'] <= j['result']['error_bound'] * (1 + 1e-8) + 1e-14"
+numpy "tt core shapes chain" "
+c = [np.load('tt2/core_%d.npy' % k) for k in range(3)]
+sys.exit(0 if c[0].shape[0] == 1 and c[2].shape[2] == 1 and c[0].shape[2] == c[1].shape[0] and c[1].shape[2] == c[2].shape[0] else 1)"
+
 # --- reconstruct a CP model -----------------------------------------------------------------
 run "cp for reconstruct" 0 "$FACTO" cp X.npy --rank 3 --progress none --out cp3
 run "reconstruct cp" 0 "$FACTO" reconstruct cp3 Ycp.npy
