@@ -55,9 +55,12 @@ public:
         const auto subs = app->get_subcommands({});
         if (!subs.empty()) {
             out << "COMMANDS\n";
+            // Descriptions in one column, after the longest name.
+            std::size_t column = 16;
+            for (const CLI::App* sub : subs) column = std::max(column, sub->get_name().size() + 6);
             for (const CLI::App* sub : subs) {
                 std::string line = "    " + sub->get_name();
-                line.resize(std::max<std::size_t>(line.size() + 2, 16), ' ');
+                line.resize(column, ' ');
                 out << line << sub->get_description() << "\n";
             }
             out << "    Run '" << me << " COMMAND --help' for the page of a command.\n\n";
