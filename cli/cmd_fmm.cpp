@@ -19,8 +19,8 @@ struct fmm_search_args {
     std::string format_text, field = "gf2", start = "standard", from, out, out_npy, keep_all;
     int target = 0, threads = 0;
     double time_limit = 0;
-    std::uint64_t seed = 1, path_limit = 1000000, max_flips = 0, plus_after = 0;
-    int pool = 100, plateau = 20, restart = 0;
+    std::uint64_t seed = 1, path_limit = 300000, max_flips = 0, plus_after = 0;
+    int pool = 100, plateau = 20, restart = 10;
     bool c_ik = false, quiet = false;
 };
 

@@ -62,7 +62,7 @@ struct search_options {
     std::uint64_t seed = 1;
     double time_limit = 0;            ///< seconds; 0: none
     std::uint64_t max_flips = 0;      ///< per thread; 0: none (then a target, time or stop is needed)
-    std::uint64_t path_limit = 1000000;  ///< flips without a reduction before a walk restarts
+    std::uint64_t path_limit = 300000;   ///< flips without a reduction before a walk restarts
     int pool_size = 100;              ///< schemes kept per rank (per thread)
     int plateau_walks = 20;           ///< failed walks in a row before walks start with a plus-transition
     /// Flips without a rank change, at the best rank, before a plus-transition within a walk
@@ -70,7 +70,7 @@ struct search_options {
     std::uint64_t plus_after = 0;
     /// Failed walks in a row after which a thread starts a new run from the start scheme (its
     /// best schemes are kept); different runs stall at different ranks. 0: never.
-    int restart_walks = 0;
+    int restart_walks = 10;
     /// Asked every 1024 flips by each thread (so it must be thread-safe, such as reading an
     /// atomic flag set by a SIGINT handler); returning true stops the search. May be empty.
     std::function<bool()> stop;
