@@ -1,0 +1,50 @@
+// bench_fmm.cpp: flip-graph walk speed (flips per second on one thread) and search time to
+// known ranks from the standard algorithm (<3,3,3> to 23 and <4,4,4> to 49, by seed).
+#include <benchmark/benchmark.h>
+
+#include "facto/fmm/flip_graph.hpp"
+
+namespace {
+
+using namespace facto::fmm;
+
+// Random flips from a walked <n,n,n> scheme; the walker restarts from the standard algorithm
+// whenever it runs out of flips (a rank drop is still a flip counted).
+void BM_flips(benchmark::State& state) {
+    const int n = static_cast<int>(state.range(0));
+    const scheme start = standard_scheme(n, n, n);
+    std::mt19937_64 rng(1);
+    auto w = std::make_unique<flip_walker>(start);
+    std::int64_t flips = 0;
+    for (auto _ : state) {
+        for (int k = 0; k < 1024; ++k)
+            if (!w->random_flip(rng)) w = std::make_unique<flip_walker>(start);
+        flips += 1024;
+    }
+    state.counters["flips/s"] = benchmark::Counter(static_cast<double>(flips), benchmark::Counter::kIsRate);
+    state.counters["rank"] = w->rank();
+}
+BENCHMARK(BM_flips)->Arg(3)->Arg(4)->Arg(5)->Unit(benchmark::kMicrosecond);
+
+// Search time to a target rank, one thread, for seeds 1..; benchmark's median over the
+// repetitions is the median over seeds (each repetition uses the next seed).
+void BM_search(benchmark::State& state) {
+    const int n = static_cast<int>(state.range(0));
+    const int target = static_cast<int>(state.range(1));
+    static std::uint64_t seed = 0;
+    for (auto _ : state) {
+        search_options o;
+        o.target_rank = target;
+        o.seed = ++seed;
+        o.time_limit = 600;
+        const search_result r = search(standard_scheme(n, n, n), o);
+        if (!r.reached_target) state.SkipWithError("target not reached within 600 s");
+        state.counters["flips"] = static_cast<double>(r.flips);
+    }
+}
+BENCHMARK(BM_search)->Args({3, 23})->Iterations(1)->Repetitions(10)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_search)->Args({4, 49})->Iterations(1)->Repetitions(3)->Unit(benchmark::kSecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
