@@ -12,6 +12,7 @@
 #include "facto/decomp/svd.hpp"
 #include "facto/io/npy.hpp"
 #include "help.hpp"
+#include "lowrank.hpp"
 
 namespace facto::cli {
 
@@ -142,6 +143,7 @@ command add_svd_command(CLI::App& parent) {
                     svd_options o;
                     o.rank = static_cast<index_t>(a->rank);
                     o.tol = a->tol;
+                    if (in.sparse()) check_densify(shape, "use --randomized, which keeps it sparse");
                     const tensor dense = in.sparse() ? to_dense(std::get<coo_tensor>(in.tensor)) : tensor();
                     const tensor& X = in.sparse() ? dense : std::get<tensor>(in.tensor);
                     r = svd_truncated(basic_matrix<double>(m, n, X.values()), o);

@@ -13,6 +13,7 @@
 #include "facto/decomp/tt.hpp"
 #include "facto/io/npy.hpp"
 #include "help.hpp"
+#include "lowrank.hpp"
 
 namespace facto::cli {
 
@@ -127,6 +128,7 @@ command add_tt_command(CLI::App& parent) {
                              in.sparse() ? "sparse" : "dense", shape_text(shape).c_str(),
                              human_seconds(in.read_seconds).c_str());
 
+                if (in.sparse()) check_densify(shape, "TT-SVD needs the dense tensor");
                 const auto t1 = std::chrono::steady_clock::now();
                 const tt_result r = in.sparse() ? tt_svd(to_dense(std::get<coo_tensor>(in.tensor)), o)
                                                 : tt_svd(std::get<tensor>(in.tensor), o);

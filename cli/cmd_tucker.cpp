@@ -13,6 +13,7 @@
 #include "facto/decomp/tucker.hpp"
 #include "facto/io/npy.hpp"
 #include "help.hpp"
+#include "lowrank.hpp"
 
 namespace facto::cli {
 
@@ -157,6 +158,7 @@ command add_tucker_command(CLI::App& parent) {
                 if (sparse_hooi) {
                     r = tucker_hooi(std::get<coo_tensor>(in.tensor), o);
                 } else {
+                    if (in.sparse()) check_densify(shape, "use --method hooi --ranks R1,R2,... (sparse HOOI)");
                     const tensor dense = in.sparse() ? to_dense(std::get<coo_tensor>(in.tensor)) : tensor();
                     const tensor_view X = (in.sparse() ? dense : std::get<tensor>(in.tensor)).view();
                     r = a->method == "hosvd"   ? tucker_hosvd(X, o)
@@ -207,8 +209,9 @@ command add_tucker_command(CLI::App& parent) {
                 rep["files"] = {{"core", "core.npy"}, {"factors", factors}};
                 write_report(a->out, rep);
 
-                std::printf("ranks %s, relative error %.3e (bound %.3e), compression ratio %.4g, %s in all\n",
-                            shape_text(model_ranks).c_str(), r.rel_error, r.error_bound,
+                std::printf("ranks %s, relative error %.3e (bound %s), compression ratio %.4g, %s in all\n",
+                            shape_text(model_ranks).c_str(), r.rel_error,
+                            sparse_hooi ? "n/a for sparse hooi" : fmt::format("{:.3e}", r.error_bound).c_str(),
                             entries > 0 ? stored / entries : 0.0, human_seconds(seconds_since(t0)).c_str());
                 std::printf("wrote %s/: core.npy, factor_0.npy ... factor_%d.npy, report.json\n", a->out.c_str(),
                             r.model.order() - 1);

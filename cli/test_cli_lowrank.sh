@@ -168,6 +168,7 @@ numpy "tucker hooi factors are orthonormal" "
 U = np.load('tkh/factor_0.npy'); sys.exit(0 if np.allclose(U.T @ U, np.eye(2), atol=1e-10) else 1)"
 run "tucker sparse hooi" 0 "$FACTO" tucker X.tns --ranks 6,5,4 --method hooi --out tks
 json "sparse hooi at full ranks" tks/report.json "j['parameters']['sparse'] and j['result']['rel_error'] < 1e-6"
+has "sparse hooi states no bound" out.txt "n/a for sparse hooi"
 run "tucker sparse input, sthosvd" 0 "$FACTO" tucker X.tns --ranks 3,3,3 --out tkd
 json "sparse sthosvd made dense" tkd/report.json "not j['parameters']['sparse'] and j['result']['rel_error'] < 1"
 
@@ -195,6 +196,17 @@ json "tt caps hold" tt2/report.json "max(j['result']['ranks']) <= 2 and j['resul
 numpy "tt core shapes chain" "
 c = [np.load('tt2/core_%d.npy' % k) for k in range(3)]
 sys.exit(0 if c[0].shape[0] == 1 and c[2].shape[2] == 1 and c[0].shape[2] == c[1].shape[0] and c[1].shape[2] == c[2].shape[0] else 1)"
+
+# --- sparse inputs too large to make dense --------------------------------------------------
+printf '1 1 1.0\n20000 20000 2.0\n3 7 0.5\n' >big2.tns
+printf '1 1 1 1.0\n1000 1000 1000 2.0\n3 7 9 0.5\n' >big3.tns
+run "exact svd refuses to densify a huge sparse matrix" 1 "$FACTO" svd big2.tns --rank 1 --out sb
+has "densify refusal suggests --randomized" err.txt "--randomized"
+run "randomized svd keeps it sparse" 0 "$FACTO" svd big2.tns --rank 1 --randomized --oversample 2 --out sb
+json "randomized svd of a huge sparse matrix" sb/report.json "abs(j['result']['singular_values'][0] - 2.0) < 1e-10"
+run "tucker sthosvd refuses to densify" 1 "$FACTO" tucker big3.tns --ranks 1,1,1 --out tb
+has "densify refusal suggests sparse hooi" err.txt "--method hooi"
+run "tt refuses to densify" 1 "$FACTO" tt big3.tns --tol 0.1 --out ttb
 
 # --- reconstruct a CP model -----------------------------------------------------------------
 run "cp for reconstruct" 0 "$FACTO" cp X.npy --rank 3 --progress none --out cp3

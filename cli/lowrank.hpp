@@ -1,0 +1,28 @@
+// cli/lowrank.hpp: what facto svd, tucker and tt share: the guard before a sparse input is made dense.
+#pragma once
+#include <string>
+
+#include <fmt/format.h>
+
+#include "common.hpp"
+#include "facto/core/error.hpp"
+
+namespace facto::cli {
+
+/// Most entries a sparse input may have to be made dense (2 GiB of float64): beyond that the
+/// run would exhaust memory long before it finished, so it fails at once with an alternative.
+inline constexpr double max_dense_entries = 268435456.0;
+
+/// Throws facto::invalid_argument (exit 1) if a sparse tensor of this shape is too large to
+/// make dense; `alternative` says what to do instead.
+inline void check_densify(const shape_t& shape, const std::string& alternative) {
+    double entries = 1;
+    for (index_t d : shape) entries *= static_cast<double>(d);
+    if (entries > max_dense_entries)
+        throw invalid_argument(fmt::format("the sparse input of shape {} has {} entries, too many to make dense "
+                                           "(at most {}); {}",
+                                           shape_text(shape), count_text(entries), count_text(max_dense_entries),
+                                           alternative));
+}
+
+}  // namespace facto::cli
