@@ -1,4 +1,6 @@
 // cli/cmd_svd.cpp: `facto svd`: truncated SVD (exact or randomized) of a matrix file into U, S, V .npy files.
+#include <omp.h>
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -29,13 +31,14 @@ struct svd_args {
     long long oversample = 10;
     int power_iters = 2;
     std::uint64_t seed = 0;
+    int threads = 0;
     read_options read;
 };
 
 manual svd_manual() {
     manual m;
     m.synopsis = {"facto svd INPUT (--rank K | --tol EPS) [--randomized] [--oversample P] [--power-iters Q]",
-                  "          [--seed S] [--out DIR]"};
+                  "          [--seed S] [--threads K] [--out DIR]"};
     m.description =
         "Computes a truncated singular value decomposition A ~= U diag(S) V^T of the matrix in INPUT (a "
         "2-way tensor, dense or sparse, in any supported format). --rank K keeps the K largest singular "
@@ -96,6 +99,10 @@ command add_svd_command(CLI::App& parent) {
     app->add_option("-s,--seed", a->seed, "--randomized: seed of the Gaussian sketch (same seed, same result).")
         ->option_text("S")
         ->check(integer_at_least(0));
+    app->add_option("-j,--threads", a->threads,
+                    "OpenMP threads; 0 keeps the default (OMP_NUM_THREADS, else one per core).")
+        ->option_text("K")
+        ->check(integer_at_least(0));
     app->add_option("-o,--out", a->out, "Folder for U.npy, S.npy, V.npy and report.json; created if needed.")
         ->option_text("DIR");
     add_read_options(app, a->read);
@@ -113,6 +120,7 @@ command add_svd_command(CLI::App& parent) {
                     std::fprintf(stderr, "facto: note: --seed, --oversample and --power-iters apply to --randomized only\n");
                 checked_format(a->input, a->read, "INPUT");
                 prepare_out_dir(a->out);
+                if (a->threads > 0) omp_set_num_threads(a->threads);
 
                 const loaded_input in = load_input(a->input, a->read);
                 const shape_t& shape = in.shape();
@@ -163,6 +171,7 @@ command add_svd_command(CLI::App& parent) {
                 rep["command"] = "svd";
                 rep["model"] = "svd";
                 rep["date"] = iso_date_utc();
+                rep["threads"] = effective_threads(a->threads);
                 rep["parameters"] = {{"method", a->randomized ? "randomized" : "exact"},
                                      {"rank", a->rank > 0 ? json(a->rank) : json(nullptr)},
                                      {"tol", a->tol > 0 ? json(a->tol) : json(nullptr)},

@@ -1,4 +1,6 @@
 // cli/cmd_tt.cpp: `facto tt`: tensor-train decomposition (TT-SVD) into core_k .npy files.
+#include <omp.h>
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -26,12 +28,13 @@ struct tt_args {
     std::string out = "facto-tt-out";
     std::string max_ranks;
     double tol = 0;
+    int threads = 0;
     read_options read;
 };
 
 manual tt_manual() {
     manual m;
-    m.synopsis = {"facto tt INPUT (--tol EPS | --max-ranks R | --max-ranks R1,...,R{d-1}) [--out DIR]"};
+    m.synopsis = {"facto tt INPUT (--tol EPS | --max-ranks R | --max-ranks R1,...,R{d-1}) [--threads K] [--out DIR]"};
     m.description =
         "Fits a tensor train (TT, matrix product state) X(i_0, ..., i_{d-1}) ~= G_0[i_0] G_1[i_1] ... "
         "G_{d-1}[i_{d-1}] to the tensor in INPUT by TT-SVD (a left-to-right sweep of truncated SVDs). --tol "
@@ -98,6 +101,10 @@ command add_tt_command(CLI::App& parent) {
                                         "Caps on the TT ranks: one value for all, or d - 1 comma-separated values.")
                             ->option_text("R|R1,...")
                             ->default_str("");
+    app->add_option("-j,--threads", a->threads,
+                    "OpenMP threads; 0 keeps the default (OMP_NUM_THREADS, else one per core).")
+        ->option_text("K")
+        ->check(integer_at_least(0));
     app->add_option("-o,--out", a->out, "Folder for core_k.npy and report.json; created if needed.")
         ->option_text("DIR");
     add_read_options(app, a->read);
@@ -115,6 +122,7 @@ command add_tt_command(CLI::App& parent) {
                 o.check_error = true;
                 checked_format(a->input, a->read, "INPUT");
                 prepare_out_dir(a->out);
+                if (a->threads > 0) omp_set_num_threads(a->threads);
 
                 const loaded_input in = load_input(a->input, a->read);
                 const shape_t& shape = in.shape();
@@ -150,6 +158,7 @@ command add_tt_command(CLI::App& parent) {
                 rep["command"] = "tt";
                 rep["model"] = "tt";
                 rep["date"] = iso_date_utc();
+                rep["threads"] = effective_threads(a->threads);
                 rep["parameters"] = {{"method", "tt_svd"},
                                      {"tol", a->tol > 0 ? json(a->tol) : json(nullptr)},
                                      {"max_ranks", o.max_ranks.empty() ? json(nullptr) : json(o.max_ranks)}};

@@ -1,4 +1,6 @@
 // cli/cmd_tucker.cpp: `facto tucker`: Tucker decomposition (HOSVD, ST-HOSVD, HOOI) into core and factor .npy files.
+#include <omp.h>
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -29,13 +31,14 @@ struct tucker_args {
     std::string method = "sthosvd";
     int iters = 50;
     std::uint64_t seed = 0;
+    int threads = 0;
     read_options read;
 };
 
 manual tucker_manual() {
     manual m;
     m.synopsis = {"facto tucker INPUT (--ranks R1,R2,... | --tol EPS) [--method hosvd|sthosvd|hooi] [--iters N]",
-                  "             [--seed S] [--out DIR]"};
+                  "             [--seed S] [--threads K] [--out DIR]"};
     m.description =
         "Fits a Tucker model X ~= core x_0 U_0 x_1 U_1 ... x_{N-1} U_{N-1} (factors with orthonormal columns) "
         "to the tensor in INPUT. --ranks fixes the multilinear ranks, one per mode; --tol EPS chooses them so "
@@ -118,6 +121,10 @@ command add_tucker_command(CLI::App& parent) {
     app->add_option("-s,--seed", a->seed, "Sparse hooi: seed of the random orthonormal start.")
         ->option_text("S")
         ->check(integer_at_least(0));
+    app->add_option("-j,--threads", a->threads,
+                    "OpenMP threads; 0 keeps the default (OMP_NUM_THREADS, else one per core).")
+        ->option_text("K")
+        ->check(integer_at_least(0));
     app->add_option("-o,--out", a->out, "Folder for core.npy, factor_k.npy and report.json; created if needed.")
         ->option_text("DIR");
     add_read_options(app, a->read);
@@ -138,6 +145,7 @@ command add_tucker_command(CLI::App& parent) {
                 o.seed = a->seed;
                 checked_format(a->input, a->read, "INPUT");
                 prepare_out_dir(a->out);
+                if (a->threads > 0) omp_set_num_threads(a->threads);
 
                 const loaded_input in = load_input(a->input, a->read);
                 const shape_t& shape = in.shape();
@@ -185,6 +193,7 @@ command add_tucker_command(CLI::App& parent) {
                 rep["command"] = "tucker";
                 rep["model"] = "tucker";
                 rep["date"] = iso_date_utc();
+                rep["threads"] = effective_threads(a->threads);
                 rep["parameters"] = {{"method", a->method},
                                      {"sparse", sparse_hooi},
                                      {"ranks", o.ranks.empty() ? json(nullptr) : json(o.ranks)},

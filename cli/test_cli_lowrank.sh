@@ -162,6 +162,9 @@ json "tucker --tol respected and bounded" tkt/report.json \
     "j['result']['rel_error'] <= 0.02 and j['result']['error_bound'] <= 0.02 and j['result']['tol_met']"
 json "tucker compression ratio" tkt/report.json \
     "abs(j['result']['compression_ratio'] - j['result']['stored_numbers'] / 120) < 1e-12"
+run "tucker --threads -1" 2 "$FACTO" tucker X.npy --ranks 2,2,2 --threads -1
+run "tucker --threads 1" 0 "$FACTO" tucker X.npy --ranks 2,2,2 --threads 1 --out tk1
+json "tucker report records threads" tk1/report.json "j['threads'] == 1"
 run "tucker hooi --ranks 2,2,2" 0 "$FACTO" tucker X.npy --ranks 2,2,2 --method hooi --iters 5 --out tkh
 json "tucker hooi reports iterations" tkh/report.json "1 <= j['result']['iters'] <= 5 and j['result']['ranks'] == [2, 2, 2]"
 numpy "tucker hooi factors are orthonormal" "
