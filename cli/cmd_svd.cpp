@@ -186,6 +186,7 @@ command add_svd_command(CLI::App& parent) {
                     // Exact SVD: from the discarded singular values; randomized: from the residual.
                     {"rel_error_source", a->randomized ? "residual" : "discarded singular values"},
                     {"rel_error_estimate", a->randomized ? json(r.rel_error_estimate) : json(nullptr)},
+                    {"tol_met", a->tol > 0 ? json(r.rel_error <= a->tol) : json(nullptr)},
                     {"converged", r.converged},
                     {"stored_numbers", stored},
                     {"compression_ratio", entries > 0 ? stored / entries : 0.0},
