@@ -108,10 +108,12 @@ def run(cmd, **kw):
     return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
 
 
-def facto_cp(facto, path, rank, iters, threads, init=None, method="als"):
+def facto_cp(facto, path, rank, iters, threads, init=None, method="als", shape=None):
     with tempfile.TemporaryDirectory() as out:
         cmd = [facto, "cp", path, "--rank", str(rank), "--iters", str(iters), "--tol", "0",
                "--threads", str(threads), "--method", method, "--out", out]
+        if shape:  # a .tns file cannot record trailing empty slices
+            cmd += ["--shape", ",".join(map(str, shape))]
         if init:
             cmd += ["--init", init]
         run(cmd)
@@ -191,7 +193,9 @@ def main():
     # 3b. sparse3, rank 16, same initial factors: speed (and .tns parsing, from the report)
     init = os.path.join(data, "cp_init_sparse3_r16.npz")
     tns = os.path.join(data, "sparse3.tns")
-    rep = facto_cp(facto, tns, 16, args.iters, 2, init)
+    with open(os.path.join(data, "manifest.json")) as f:
+        manifest = json.load(f)
+    rep = facto_cp(facto, tns, 16, args.iters, 2, init, shape=manifest["sparse3"]["shape"])
     fs = median(iter_seconds(rep))
     raw["sparse3_facto"] = rep
     mb = os.path.getsize(tns) / 1e6
@@ -199,7 +203,7 @@ def main():
     rows.append(f"| read sparse3.tns ({mb:.0f} MB, 5M nnz; parse + sum duplicates) | {t_read:.3f} | SPLATT (REFERENCES) | 3.0 | "
                 f"{3.0 / t_read:.1f}x | {mb / t_read:.0f} MB/s |")
     row("CP-ALS sparse3 r16, s/iter (2 thr)", fs, "SPLATT (REFERENCES)", 0.25, f"CSF set-up {rep['timings']['setup']:.2f} s")
-    rep1 = facto_cp(facto, tns, 16, max(3, args.iters // 2), 1, init)
+    rep1 = facto_cp(facto, tns, 16, max(3, args.iters // 2), 1, init, shape=manifest["sparse3"]["shape"])
     row("CP-ALS sparse3 r16, s/iter (1 thr)", median(iter_seconds(rep1)), "GenTen 1 thr (REFERENCES)", 0.69, "")
 
     # 3c. sparse3lr (exactly rank 16): the same start gives the same fit as a SciPy reference
@@ -208,10 +212,11 @@ def main():
         if not os.path.exists(lr):
             run([sys.executable, os.path.join(SHARED, "bench", "gen_workloads.py"), data, "--only", "sparse3lr"])
         iters = 3
-        rep = facto_cp(facto, lr, 16, iters, 2, init)
+        shape = manifest["sparse3lr"]["shape"]
+        rep = facto_cp(facto, lr, 16, iters, 2, init, shape=shape)
         nz = np.fromfile(lr, sep=" ").reshape(-1, 4)
         idx = nz[:, :3].astype(np.int64) - 1
-        coo = SparseCOO(idx, nz[:, 3].copy(), tuple(int(m) + 1 for m in idx.max(axis=0)))
+        coo = SparseCOO(idx, nz[:, 3].copy(), tuple(shape))
         U = [np.load(init)[k] for k in ("U0", "U1", "U2")]
         ts, fits = cp_als_reference(coo.mttkrp, coo.norm, U, iters)
         ffits = [h["fit"] for h in rep["history"]]

@@ -73,6 +73,13 @@ void add_read_options(CLI::App* app, read_options& opts) {
     app->add_option("--key", opts.key, "The member of an .npz archive to read (default: its first array).")
         ->option_text("NAME")
         ->group("Input options");
+    app->add_option("--shape", opts.shape,
+                    "Dimensions of a sparse coordinate file, when some are larger than the largest "
+                    "index in it (a .tns file cannot record trailing empty slices).")
+        ->option_text("D1,D2,...")
+        ->delimiter(',')
+        ->check(CLI::PositiveNumber)
+        ->group("Input options");
     app->add_flag("--dense-csv", opts.dense_csv,
                   "Read a .csv/.tsv file as a dense table (rows x columns) even when its rows look "
                   "like coordinates (integer indices, then a value).")

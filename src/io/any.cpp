@@ -75,7 +75,9 @@ const detail::zip_member& npz_member(const std::vector<detail::zip_member>& memb
 
 const char* supported_formats() { return "tns, npy, npz, mtx, csv, tsv (optionally .gz or .xz)"; }
 
-any_tensor read_tensor(const std::string& path, const read_options& opts) {
+namespace {
+
+any_tensor read_as_stored(const std::string& path, const read_options& opts) {
     const std::string fmt = format_of(path, opts.format, "read_tensor");
     if (fmt == "tns") return read_tns(path);
     const detail::file_view file(path);
@@ -95,6 +97,35 @@ any_tensor read_tensor(const std::string& path, const read_options& opts) {
         if (csv_is_coo(bytes, path, &X)) return X;
     }
     return parse_csv_dense(bytes, path);
+}
+
+// Applies read_options::shape: sparse tensors may grow to it, dense ones must match it.
+void apply_shape(any_tensor& X, const shape_t& shape, const std::string& path) {
+    if (shape.empty()) return;
+    if (auto* D = std::get_if<tensor>(&X)) {
+        if (D->shape() != shape)
+            throw invalid_argument("read_tensor: " + path + " holds a dense " + shape_string(D->shape()) +
+                                   " tensor, but shape " + shape_string(shape) + " was given");
+        return;
+    }
+    coo_tensor& S = std::get<coo_tensor>(X);
+    if (shape.size() != S.shape.size())
+        throw invalid_argument("read_tensor: shape " + shape_string(shape) + " has " + std::to_string(shape.size()) +
+                               " modes, but " + path + " holds a tensor of order " + std::to_string(S.order()));
+    for (std::size_t m = 0; m < shape.size(); ++m)
+        if (shape[m] < S.shape[m])
+            throw invalid_argument("read_tensor: shape " + shape_string(shape) + " is too small for " + path +
+                                   ": mode " + std::to_string(m) + " has indices up to " +
+                                   std::to_string(S.shape[m] - 1) + " (0-based)");
+    S.shape = shape;
+}
+
+}  // namespace
+
+any_tensor read_tensor(const std::string& path, const read_options& opts) {
+    any_tensor X = read_as_stored(path, opts);
+    apply_shape(X, opts.shape, path);
+    return X;
 }
 
 void write_tensor(const std::string& path, const any_tensor& X) {

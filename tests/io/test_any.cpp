@@ -82,6 +82,28 @@ TEST(read_tensor, dispatch_by_extension) {
     EXPECT_THROW(read_tensor(d / "missing.tns"), io_error);
 }
 
+TEST(read_tensor, shape_option_grows_sparse_and_checks_dense) {
+    temp_dir d;
+    write_file_atomic(d / "a.tns", "1 2 3 1.5\n2 1 1 2\n");
+    const any_tensor A = read_tensor(d / "a.tns", {.shape = {5, 2, 7}});
+    EXPECT_EQ(std::get<coo_tensor>(A).shape, (shape_t{5, 2, 7}));
+    EXPECT_EQ(std::get<coo_tensor>(A).nnz(), 2);
+    const auto message = [&](const std::string& name, shape_t shape) -> std::string {
+        try {
+            (void)read_tensor(d / name, {.shape = std::move(shape)});
+        } catch (const invalid_argument& e) {
+            return e.what();
+        }
+        return "no error";
+    };
+    EXPECT_NE(message("a.tns", {2, 1, 3}).find("mode 1 has indices up to 1"), std::string::npos)
+        << message("a.tns", {2, 1, 3});
+    EXPECT_NE(message("a.tns", {2, 2}).find("has 2 modes"), std::string::npos) << message("a.tns", {2, 2});
+    write_npy<double>(d / "d.npy", tensor({2, 3}).view());
+    EXPECT_EQ(std::get<tensor>(read_tensor(d / "d.npy", {.shape = {2, 3}})).shape(), (shape_t{2, 3}));
+    EXPECT_NE(message("d.npy", {3, 3}).find("dense 2x3"), std::string::npos) << message("d.npy", {3, 3});
+}
+
 TEST(read_tensor, digits_is_a_dense_table) {
     const std::string p = std::string(FACTO_SHARED_DATA) + "/digits/digits.csv.gz";
     if (!fs::exists(p)) GTEST_SKIP() << "shared digits data set not found: " << p;

@@ -21,6 +21,10 @@ struct read_options {
     std::string format;     ///< override the extension ("tns", "npy", "mtx", "csv", "npz")
     std::string key;        ///< npz member
     bool dense_csv = false; ///< read .csv/.tsv as a dense table
+    /// Dimensions of a sparse coordinate file (.tns, coordinate .csv/.mtx), which otherwise are
+    /// the largest index per mode: trailing empty slices leave no trace in such a file. Must
+    /// have the file's order and cover every index; a dense input must match it exactly.
+    shape_t shape;
 };
 any_tensor read_tensor(const std::string& path, const read_options& opts = {});
 
