@@ -66,10 +66,6 @@ manual svd_manual() {
     return m;
 }
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 }  // namespace
 
 command add_svd_command(CLI::App& parent) {

@@ -58,32 +58,6 @@ manual tt_manual() {
     return m;
 }
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-/// "4" or "2,4,3" -> ranks; usage_error naming --max-ranks otherwise.
-std::vector<index_t> parse_rank_list(const std::string& text) {
-    std::vector<index_t> ranks;
-    std::stringstream ss(text);
-    std::string item;
-    while (std::getline(ss, item, ',')) {
-        std::size_t used = 0;
-        long long r = 0;
-        try {
-            r = std::stoll(item, &used);
-        } catch (const std::exception&) {
-            used = 0;
-        }
-        if (used == 0 || used != item.size() || r < 1)
-            throw usage_error(fmt::format("--max-ranks: expected comma-separated integers >= 1, found '{}' in '{}'",
-                                          item, text));
-        ranks.push_back(static_cast<index_t>(r));
-    }
-    if (ranks.empty() || text.back() == ',')
-        throw usage_error(fmt::format("--max-ranks: expected comma-separated integers >= 1, found '{}'", text));
-    return ranks;
-}
 
 }  // namespace
 
@@ -118,7 +92,7 @@ command add_tt_command(CLI::App& parent) {
                     throw usage_error(fmt::format("--tol: expected a number > 0, found {}", a->tol));
                 tt_options o;
                 o.tol = a->tol;
-                if (caps->count() > 0) o.max_ranks = parse_rank_list(a->max_ranks);
+                if (caps->count() > 0) o.max_ranks = parse_positive_list(a->max_ranks, "--max-ranks");
                 o.check_error = true;
                 checked_format(a->input, a->read, "INPUT");
                 prepare_out_dir(a->out);

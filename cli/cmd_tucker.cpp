@@ -68,32 +68,6 @@ manual tucker_manual() {
     return m;
 }
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-/// "5,5,3" -> {5, 5, 3}; usage_error naming --ranks otherwise.
-shape_t parse_ranks(const std::string& text) {
-    shape_t ranks;
-    std::stringstream ss(text);
-    std::string item;
-    while (std::getline(ss, item, ',')) {
-        std::size_t used = 0;
-        long long r = 0;
-        try {
-            r = std::stoll(item, &used);
-        } catch (const std::exception&) {
-            used = 0;
-        }
-        if (used == 0 || used != item.size() || r < 1)
-            throw usage_error(fmt::format("--ranks: expected comma-separated integers >= 1, found '{}' in '{}'", item,
-                                          text));
-        ranks.push_back(static_cast<index_t>(r));
-    }
-    if (ranks.empty() || (!text.empty() && text.back() == ','))
-        throw usage_error(fmt::format("--ranks: expected comma-separated integers >= 1, found '{}'", text));
-    return ranks;
-}
 
 }  // namespace
 
@@ -139,7 +113,7 @@ command add_tucker_command(CLI::App& parent) {
                 if (tol->count() > 0 && !(a->tol > 0))
                     throw usage_error(fmt::format("--tol: expected a number > 0, found {}", a->tol));
                 tucker_options o;
-                if (ranks->count() > 0) o.ranks = parse_ranks(a->ranks);
+                if (ranks->count() > 0) o.ranks = parse_positive_list(a->ranks, "--ranks");
                 o.tol = a->tol;
                 o.max_iters = a->iters;
                 o.seed = a->seed;

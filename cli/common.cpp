@@ -162,4 +162,25 @@ std::string count_text(double n) {
 
 int effective_threads(int requested) { return requested > 0 ? requested : omp_get_max_threads(); }
 
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+shape_t parse_positive_list(const std::string& text, const char* option) {
+    shape_t values;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        const std::size_t end = std::min(text.find(',', start), text.size());
+        const std::string item = text.substr(start, end - start);
+        long long v = 0;
+        const auto [ptr, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
+        if (item.empty() || ec != std::errc() || ptr != item.data() + item.size() || v < 1)
+            throw usage_error(fmt::format("{}: expected comma-separated integers >= 1, found '{}' in '{}'", option,
+                                          item, text));
+        values.push_back(static_cast<index_t>(v));
+        start = end + 1;
+    }
+    return values;
+}
+
 }  // namespace facto::cli

@@ -1,6 +1,7 @@
 // cli/common.hpp: what the facto subcommands share: exit codes, usage errors, option
 // validators, input loading and small formatting helpers.
 #pragma once
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <stdexcept>
@@ -76,5 +77,12 @@ std::string count_text(double n);           ///< "76,879,419"; "1.2e+21" past 1e
 
 /// Number of OpenMP threads a run with --threads K (0: the default) will use.
 int effective_threads(int requested);
+
+/// Seconds since t0, for report timings.
+double seconds_since(std::chrono::steady_clock::time_point t0);
+
+/// "5,5,3" -> {5, 5, 3}: comma-separated integers >= 1 given to `option` (for messages);
+/// a usage_error saying what was found otherwise.
+shape_t parse_positive_list(const std::string& text, const char* option);
 
 }  // namespace facto::cli

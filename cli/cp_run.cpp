@@ -25,10 +25,6 @@ bool ends_with_npz(std::string s) {
     return s.size() > 4 && s.compare(s.size() - 4, 4, ".npz") == 0;
 }
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 }  // namespace
 
 void check_init_argument(const std::string& init) {
