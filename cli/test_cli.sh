@@ -4,53 +4,7 @@
 # Usage: bash cli/test_cli.sh path/to/facto
 set -u
 
-FACTO=${1:?usage: test_cli.sh path/to/facto}
-FACTO=$(cd "$(dirname "$FACTO")" && pwd)/$(basename "$FACTO")
-T=$(mktemp -d "${TMPDIR:-/tmp}/facto-cli-test.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-cd "$T" || exit 1
-
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "ok    $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL  $1"; }
-
-# Python for JSON and NumPy checks: the system one has NumPy.
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=$(command -v python3 || true)
-HAVE_NUMPY=0
-if [ -n "$PY" ] && "$PY" -c "import numpy" 2>/dev/null; then HAVE_NUMPY=1; fi
-
-# run NAME EXPECTED_STATUS CMD...: runs CMD, keeps stdout/stderr in out.txt/err.txt.
-run() {
-    local name=$1 want=$2
-    shift 2
-    "$@" >out.txt 2>err.txt
-    local got=$?
-    if [ "$got" -eq "$want" ]; then
-        pass "$name (exit $got)"
-    else
-        fail "$name: exit $got, expected $want"
-        sed 's/^/      stderr: /' err.txt | head -5
-    fi
-}
-# has NAME FILE TEXT: FILE contains TEXT (fixed string).
-has() {
-    if grep -qF -- "$3" "$2"; then pass "$1"; else
-        fail "$1: '$3' not in $2"
-        sed 's/^/      /' "$2" | head -5
-    fi
-}
-# json NAME FILE EXPR: a Python expression over j (the parsed file) is true.
-json() {
-    if [ -z "$PY" ]; then echo "skip  $1 (no python3)"; return; fi
-    if "$PY" -c "import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if ($3) else 1)" "$2" 2>py_err.txt; then
-        pass "$1"
-    else
-        fail "$1: $3"
-        sed 's/^/      /' py_err.txt | head -3
-    fi
-}
+. "$(cd "$(dirname "$0")" && pwd)/testing.sh" "$@"
 
 # --- inputs -------------------------------------------------------------------------------
 # A 6x5x4 tensor of rank 2 with every entry positive, 1-based .tns.
@@ -232,5 +186,4 @@ else
 fi
 run "demo with missing data" 1 "$FACTO" demo --data nothere.csv.gz --out demo2
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
