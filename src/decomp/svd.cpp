@@ -7,7 +7,7 @@
 #include <random>
 #include <string>
 
-#include "decomp/lapack_dispatch.hpp"
+#include "ops/blas_lapack.hpp"
 
 namespace facto {
 

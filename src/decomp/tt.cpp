@@ -9,7 +9,7 @@
 #include <utility>
 
 #include "facto/decomp/svd.hpp"
-#include "lapack_dispatch.hpp"
+#include "ops/blas_lapack.hpp"
 
 namespace facto {
 namespace {

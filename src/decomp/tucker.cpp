@@ -6,7 +6,7 @@
 #include <cmath>
 #include <string>
 
-#include "decomp/lapack_dispatch.hpp"
+#include "ops/blas_lapack.hpp"
 #include "facto/ops/linalg.hpp"
 #include "facto/ops/ttm.hpp"
 

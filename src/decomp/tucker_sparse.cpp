@@ -5,7 +5,7 @@
 #include <random>
 #include <string>
 
-#include "decomp/lapack_dispatch.hpp"
+#include "ops/blas_lapack.hpp"
 #include "facto/decomp/svd.hpp"
 #include "facto/decomp/tucker.hpp"
 

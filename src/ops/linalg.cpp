@@ -9,14 +9,15 @@
 #include <limits>
 #include <string>
 
+#include "ops/blas_lapack.hpp"
+
 namespace facto {
 
 namespace {
 
 std::string dims(index_t r, index_t c) { return std::to_string(r) + "x" + std::to_string(c); }
 
-// BLAS and LAPACK want leading dimensions >= 1 even for empty matrices.
-blasint ld(index_t n) { return static_cast<blasint>(std::max<index_t>(n, 1)); }
+using detail::ld;
 
 // Precision dispatch: one overload per element type.
 void syrk_upper_ata(index_t n, index_t k, const double* A, double* G) {
@@ -26,16 +27,6 @@ void syrk_upper_ata(index_t n, index_t k, const double* A, double* G) {
 void syrk_upper_ata(index_t n, index_t k, const float* A, float* G) {
     cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, static_cast<blasint>(n), static_cast<blasint>(k), 1.0f, A,
                 ld(n), 0.0f, G, ld(n));
-}
-void gemm(bool ta, bool tb, index_t m, index_t n, index_t k, const double* A, index_t lda, const double* B,
-          index_t ldb, double* C, index_t ldc) {
-    cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<blasint>(m),
-                static_cast<blasint>(n), static_cast<blasint>(k), 1.0, A, ld(lda), B, ld(ldb), 0.0, C, ld(ldc));
-}
-void gemm(bool ta, bool tb, index_t m, index_t n, index_t k, const float* A, index_t lda, const float* B,
-          index_t ldb, float* C, index_t ldc) {
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<blasint>(m),
-                static_cast<blasint>(n), static_cast<blasint>(k), 1.0f, A, ld(lda), B, ld(ldb), 0.0f, C, ld(ldc));
 }
 // Column-major LAPACK on symmetric matrices: the row-major memory of a symmetric matrix is the
 // same, with 'U' and 'L' swapped; we always fill both triangles, so either works.
@@ -137,7 +128,7 @@ basic_matrix<T> matmul(const basic_matrix<T>& A, const basic_matrix<T>& B, bool 
     basic_matrix<T> C(m, n);
     if (m == 0 || n == 0) return C;
     if (ka == 0) return C;  // an empty sum: zeros
-    gemm(trans_a, trans_b, m, n, ka, A.data(), A.cols(), B.data(), B.cols(), C.data(), n);
+    detail::gemm(trans_a, trans_b, m, n, ka, T(1), A.data(), A.cols(), B.data(), B.cols(), T(0), C.data(), n);
     return C;
 }
 

@@ -1,29 +1,12 @@
 // ttm.cpp: mode-n products by BLAS GEMM over the leading blocks of a row-major tensor.
 #include "facto/ops/ttm.hpp"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <string>
 
+#include "ops/blas_lapack.hpp"
+
 namespace facto {
-
-namespace {
-
-blasint ld(index_t n) { return static_cast<blasint>(std::max<index_t>(n, 1)); }
-
-void gemm(bool ta, bool tb, index_t m, index_t n, index_t k, const double* A, index_t lda, const double* B,
-          index_t ldb, double* C, index_t ldc) {
-    cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<blasint>(m),
-                static_cast<blasint>(n), static_cast<blasint>(k), 1.0, A, ld(lda), B, ld(ldb), 0.0, C, ld(ldc));
-}
-void gemm(bool ta, bool tb, index_t m, index_t n, index_t k, const float* A, index_t lda, const float* B,
-          index_t ldb, float* C, index_t ldc) {
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<blasint>(m),
-                static_cast<blasint>(n), static_cast<blasint>(k), 1.0f, A, ld(lda), B, ld(ldb), 0.0f, C, ld(ldc));
-}
-
-}  // namespace
 
 template <class T>
 basic_tensor<T> ttm(basic_tensor_view<const T> X, const basic_matrix<T>& U, int mode, bool transpose) {
@@ -51,13 +34,13 @@ basic_tensor<T> ttm(basic_tensor_view<const T> X, const basic_matrix<T>& U, int 
     // op(U) is J x I: U itself, or U^T of a row-major I x J matrix.
     if (R == 1) {
         // Last mode: X is L x I, Y (L x J) = X op(U)^T, one GEMM.
-        gemm(false, !transpose, L, J, I, x, I, U.data(), U.cols(), y, J);
+        detail::gemm(false, !transpose, L, J, I, T(1), x, I, U.data(), U.cols(), T(0), y, J);
         return Y;
     }
     // Block l of X is I x R; Y block (J x R) = op(U) * X_l. One GEMM per leading index; BLAS
     // threads each one (blocks are large whenever the tensor is).
     for (index_t l = 0; l < L; ++l)
-        gemm(transpose, false, J, R, I, U.data(), U.cols(), x + l * I * R, R, y + l * J * R, R);
+        detail::gemm(transpose, false, J, R, I, T(1), U.data(), U.cols(), x + l * I * R, R, T(0), y + l * J * R, R);
     return Y;
 }
 

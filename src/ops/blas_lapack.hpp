@@ -1,4 +1,5 @@
-// lapack_dispatch.hpp: float/double overloads of the BLAS/LAPACKE calls behind SVD and Tucker.
+// blas_lapack.hpp: float/double overloads of the BLAS/LAPACKE calls behind the kernels, SVD,
+// Tucker and TT, so templates call one name for both precisions.
 #pragma once
 #include <cblas.h>
 #include <lapacke.h>
