@@ -1,4 +1,5 @@
 // test_cp.cpp: CP-ALS and CP-HALS: planted-model recovery, invariants, determinism, errors.
+#include "facto/io/npy.hpp"
 #include "facto/decomp/cp.hpp"
 
 #include <gtest/gtest.h>
@@ -7,9 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <random>
 #include <string>
 #include <utility>
@@ -569,39 +568,10 @@ TEST(CpAls, RejectsBadArguments) {
 // ---------------------------------------------------------------------------------------------
 // Real data: the amino-acid fluorescence tensor (Bro 1997), true rank 3.
 
-/// Reads a NumPy v1 '<f8' C-order array (the only layout the shared data README promises for
-/// claus.npy). The test links only facto_decomp, so it carries this small reader itself.
-tensor read_npy_f8(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    char magic[8];
-    in.read(magic, 8);
-    if (!in || std::memcmp(magic, "\x93NUMPY", 6) != 0 || magic[6] != 1) throw std::runtime_error(path + ": not .npy v1");
-    unsigned char len[2];
-    in.read(reinterpret_cast<char*>(len), 2);
-    std::string header(static_cast<std::size_t>(len[0] | (len[1] << 8)), ' ');
-    in.read(header.data(), static_cast<std::streamsize>(header.size()));
-    if (header.find("'<f8'") == std::string::npos || header.find("'fortran_order': False") == std::string::npos)
-        throw std::runtime_error(path + ": expected '<f8' in C order, header " + header);
-    shape_t shape;
-    const std::size_t open = header.find('(', header.find("'shape'")), close = header.find(')', open);
-    std::string dims = header.substr(open + 1, close - open - 1);
-    for (std::size_t p = 0; p < dims.size();) {
-        const std::size_t comma = dims.find(',', p);
-        const std::string tok = dims.substr(p, comma == std::string::npos ? std::string::npos : comma - p);
-        if (tok.find_first_of("0123456789") != std::string::npos) shape.push_back(std::stoll(tok));
-        if (comma == std::string::npos) break;
-        p = comma + 1;
-    }
-    tensor X(shape);
-    in.read(reinterpret_cast<char*>(X.data()), static_cast<std::streamsize>(X.size() * sizeof(double)));
-    if (!in) throw std::runtime_error(path + ": truncated data");
-    return X;
-}
-
 TEST(CpAls, AminoAcidFluorescenceRank3) {
     const std::string path = std::string(FACTO_SHARED_DATA) + "/amino-acids-claus/claus.npy";
     if (!std::filesystem::exists(path)) GTEST_SKIP() << "shared data set absent: " << path;
-    const tensor X = read_npy_f8(path);
+    const tensor X = facto::read_npy<double>(path);
     ASSERT_EQ(X.shape(), (shape_t{5, 201, 61}));
     const cp_result r = facto::cp_als(X.view(), {.rank = 3, .max_iters = 500, .tol = 1e-9, .init = cp_init::svd});
     EXPECT_GT(r.fit, 0.97);

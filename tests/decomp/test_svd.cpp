@@ -1,13 +1,12 @@
 // test_svd.cpp: exact and randomized truncated SVD on planted spectra, tolerances and real data.
+#include "facto/io/npy.hpp"
 #include "facto/decomp/svd.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <random>
 #include <string>
@@ -106,28 +105,6 @@ std::vector<double> geometric(index_t k, double q) {
     std::vector<double> s(static_cast<std::size_t>(k));
     for (index_t i = 0; i < k; ++i) s[static_cast<std::size_t>(i)] = std::pow(q, static_cast<double>(i));
     return s;
-}
-
-// Minimal .npy reader (version 1, C order, uint8) for the real-data test.
-bool read_npy_u8(const std::string& path, index_t& rows, index_t& cols, std::vector<double>& out) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) return false;
-    char magic[8];
-    f.read(magic, 8);
-    if (std::memcmp(magic, "\x93NUMPY", 6) != 0 || magic[6] != 1) return false;
-    unsigned char hl[2];
-    f.read(reinterpret_cast<char*>(hl), 2);
-    std::string header(static_cast<std::size_t>(hl[0] | (hl[1] << 8)), ' ');
-    f.read(header.data(), static_cast<std::streamsize>(header.size()));
-    if (header.find("'|u1'") == std::string::npos || header.find("False") == std::string::npos) return false;
-    const auto p = header.find("'shape': (");
-    if (p == std::string::npos) return false;
-    if (std::sscanf(header.c_str() + p + 10, "%ld, %ld", &rows, &cols) != 2) return false;
-    std::vector<unsigned char> raw(static_cast<std::size_t>(rows * cols));
-    f.read(reinterpret_cast<char*>(raw.data()), static_cast<std::streamsize>(raw.size()));
-    if (!f) return false;
-    out.assign(raw.begin(), raw.end());
-    return true;
 }
 
 template <class T>
@@ -319,10 +296,9 @@ TEST(Svd, SparseDuplicatesAreSummedAndLowRankIsExact) {
 TEST(Svd, CameraImage) {
     const std::string path = std::string(FACTO_SHARED_DATA) + "/camera-image/camera.npy";
     if (!std::filesystem::exists(path)) GTEST_SKIP() << "shared data absent: " << path;
-    index_t m = 0, n = 0;
-    std::vector<double> v;
-    ASSERT_TRUE(read_npy_u8(path, m, n, v)) << path;
-    const basic_matrix<double> A(m, n, std::move(v));
+    tensor img = read_npy<double>(path);
+    ASSERT_EQ(img.order(), 2) << path;
+    const basic_matrix<double> A(img.dim(0), img.dim(1), std::move(img.values()));
     const auto exact = svd_truncated(A, {.tol = 0.05});
     EXPECT_LE(exact.rel_error, 0.05);
     EXPECT_NEAR(residual(A, exact), exact.rel_error, 1e-10);

@@ -1,13 +1,12 @@
 // test_tucker.cpp: HOSVD, ST-HOSVD and HOOI on planted models, error bounds, real data.
+#include "facto/io/npy.hpp"
 #include "facto/decomp/tucker.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <random>
 #include <string>
@@ -117,38 +116,6 @@ auto methods() {
     using M = std::conditional_t<std::is_same_v<T, double>, method, method_f>;
     return std::vector<std::pair<const char*, M>>{
         {"hosvd", &tucker_hosvd}, {"sthosvd", &tucker_sthosvd}, {"hooi", &tucker_hooi}};
-}
-
-// Minimal .npy reader (version 1, C order, little-endian int16) for the real-data test.
-bool read_npy_i2(const std::string& path, shape_t& shape, std::vector<double>& out) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) return false;
-    char magic[8];
-    f.read(magic, 8);
-    if (std::memcmp(magic, "\x93NUMPY", 6) != 0 || magic[6] != 1) return false;
-    unsigned char hl[2];
-    f.read(reinterpret_cast<char*>(hl), 2);
-    std::string header(static_cast<std::size_t>(hl[0] | (hl[1] << 8)), ' ');
-    f.read(header.data(), static_cast<std::streamsize>(header.size()));
-    if (header.find("'<i2'") == std::string::npos || header.find("False") == std::string::npos) return false;
-    auto p = header.find("'shape': (");
-    if (p == std::string::npos) return false;
-    p += 10;
-    shape.clear();
-    while (p < header.size() && header[p] != ')') {
-        if (std::isdigit(static_cast<unsigned char>(header[p]))) {
-            std::size_t used = 0;
-            shape.push_back(std::stoll(header.substr(p), &used));
-            p += used;
-        } else {
-            ++p;
-        }
-    }
-    std::vector<std::int16_t> raw(static_cast<std::size_t>(shape_size(shape)));
-    f.read(reinterpret_cast<char*>(raw.data()), static_cast<std::streamsize>(raw.size() * 2));
-    if (!f) return false;
-    out.assign(raw.begin(), raw.end());
-    return true;
 }
 
 template <class T>
@@ -359,10 +326,7 @@ TEST(Tucker, SparseHooiRecoversPlantedBlock) {
 TEST(Tucker, BrainEpiVolume) {
     const std::string path = std::string(FACTO_SHARED_DATA) + "/brain-epi-example4d/example4d_int16.npy";
     if (!std::filesystem::exists(path)) GTEST_SKIP() << "shared data absent: " << path;
-    shape_t shape;
-    std::vector<double> v;
-    ASSERT_TRUE(read_npy_i2(path, shape, v)) << path;
-    const tensor X(shape, std::move(v));
+    const tensor X = read_npy<double>(path);
     for (double tol : {0.3, 0.1}) {
         const auto st = tucker_sthosvd(X.view(), {.tol = tol});
         EXPECT_LE(st.error_bound, tol);
