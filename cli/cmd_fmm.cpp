@@ -13,6 +13,9 @@
 
 namespace facto::cli {
 
+command add_fmm_lift_command(CLI::App& fmm);                 // cli/cmd_fmm_lift.cpp: lift
+std::vector<command> add_fmm_kernel_commands(CLI::App& fmm);  // cli/cmd_fmm_kernels.cpp: codegen, bench
+
 namespace {
 
 struct fmm_search_args {
@@ -220,10 +223,14 @@ command add_fmm_command(CLI::App& parent) {
     mv.sections = {{"Formats", formats}, {"Exit status", exit_status_section(false)}};
     set_manual(verify, mv);
 
-    return {app, [sa, va, search, verify]() -> int {
+    std::vector<command> more = add_fmm_kernel_commands(*app);
+    more.push_back(add_fmm_lift_command(*app));
+    return {app, [sa, va, search, verify, more]() -> int {
                 if (search->parsed()) return run_search(*sa);
                 if (verify->parsed()) return run_verify(*va);
-                throw usage_error("fmm: a subcommand is required: search or verify");
+                for (const command& c : more)
+                    if (c.app->parsed()) return c.run();
+                throw usage_error("fmm: a subcommand is required: search, verify, lift, codegen or bench");
             }};
 }
 

@@ -20,6 +20,8 @@ command add_svd_command(CLI::App& parent);          // cli/cmd_svd.cpp
 command add_tucker_command(CLI::App& parent);       // cli/cmd_tucker.cpp
 command add_reconstruct_command(CLI::App& parent);  // cli/cmd_reconstruct.cpp
 command add_tt_command(CLI::App& parent);           // cli/cmd_tt.cpp
+command add_nmf_command(CLI::App& parent);          // cli/cmd_nmf.cpp
+command add_recommend_command(CLI::App& parent);    // cli/cmd_recommend.cpp
 }
 
 namespace {
@@ -61,7 +63,7 @@ manual root_manual() {
     return m;
 }
 
-constexpr const char* command_list = "cp, svd, tucker, tt, reconstruct, info, check, convert, fmm or demo";
+constexpr const char* command_list = "cp, svd, tucker, tt, reconstruct, nmf, recommend, info, check, convert, fmm or demo";
 
 /// Prints a command-line error the way every facto error reads, with where to find help.
 int usage_failure(const CLI::App& app, const std::string& message) {
@@ -105,7 +107,8 @@ int main(int argc, char** argv) {
         std::vector<command> commands = {add_cp_command(app), add_info_command(app), add_check_command(app),
                                          add_convert_command(app), add_demo_command(app), add_fmm_command(app),
                                          add_svd_command(app), add_tucker_command(app),
-                                         add_tt_command(app), add_reconstruct_command(app)};
+                                         add_tt_command(app), add_reconstruct_command(app),
+                                         add_nmf_command(app), add_recommend_command(app)};
         if (argc < 2)
             return usage_failure(app, fmt::format("a command is required: {}", command_list));
         try {

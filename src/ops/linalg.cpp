@@ -9,6 +9,7 @@
 #include <limits>
 #include <string>
 
+#include "core/parallel.hpp"
 #include "ops/blas_lapack.hpp"
 
 namespace facto {
@@ -200,13 +201,35 @@ basic_matrix<T> leading_eigenvectors(const basic_matrix<T>& S, index_t k, std::v
     return U;
 }
 
+template <class T>
+basic_matrix<T> spmm(const basic_csr_matrix<T>& A, const basic_matrix<T>& X) {
+    A.validate("spmm");
+    if (X.rows() != A.cols)
+        throw invalid_argument("spmm: sparse " + dims(A.rows, A.cols) + " times dense " + dims(X.rows(), X.cols()) +
+                               ": inner dimensions differ");
+    const index_t l = X.cols();
+    basic_matrix<T> Y(A.rows, l);
+    const index_t work = A.nnz() * l;
+#pragma omp parallel for schedule(dynamic, 64) if (detail::worth_parallel(work))
+    for (index_t i = 0; i < A.rows; ++i) {
+        T* y = Y.data() + i * l;
+        for (index_t p = A.row_ptr[static_cast<std::size_t>(i)]; p < A.row_ptr[static_cast<std::size_t>(i + 1)]; ++p) {
+            const T a = A.values[static_cast<std::size_t>(p)];
+            const T* x = X.data() + A.col_idx[static_cast<std::size_t>(p)] * l;
+            for (index_t j = 0; j < l; ++j) y[j] += a * x[j];
+        }
+    }
+    return Y;
+}
+
 #define FACTO_INSTANTIATE_LINALG(T)                                                                   \
     template basic_matrix<T> gram(const basic_matrix<T>&);                                            \
     template void hadamard_inplace(basic_matrix<T>&, const basic_matrix<T>&);                         \
     template basic_matrix<T> khatri_rao(std::span<const basic_matrix<T>>);                            \
     template basic_matrix<T> matmul(const basic_matrix<T>&, const basic_matrix<T>&, bool, bool);      \
     template bool solve_spd_right(const basic_matrix<T>&, basic_matrix<T>&);                          \
-    template basic_matrix<T> leading_eigenvectors(const basic_matrix<T>&, index_t, std::vector<T>*);
+    template basic_matrix<T> leading_eigenvectors(const basic_matrix<T>&, index_t, std::vector<T>*);  \
+    template basic_matrix<T> spmm(const basic_csr_matrix<T>&, const basic_matrix<T>&);
 
 FACTO_INSTANTIATE_LINALG(double)
 FACTO_INSTANTIATE_LINALG(float)

@@ -174,4 +174,29 @@ TYPED_TEST(Linalg, LeadingEigenvectors) {
     EXPECT_THROW(leading_eigenvectors(S, n + 1), invalid_argument);
 }
 
+TYPED_TEST(Linalg, SpmmMatchesDenseProduct) {
+    using T = TypeParam;
+    const double eps = std::numeric_limits<T>::epsilon();
+    std::mt19937_64 rng(17);
+    for (index_t rows : {0, 1, 9, 300}) {
+        const index_t cols = 23, l = 5;
+        basic_coo_tensor<T> A(shape_t{rows, cols});
+        basic_matrix<T> D(rows, cols);
+        for (index_t i = 0; i < rows; ++i)
+            for (index_t j = 0; j < cols; ++j)
+                if (rng() % 4 == 0) {
+                    const T v = static_cast<T>(static_cast<double>(rng() % 1000) / 100.0 - 5);
+                    const index_t c[2] = {i, j};
+                    A.push_back(c, v);
+                    D(i, j) = v;
+                }
+        const auto X = random_matrix<T>(cols, l, 18);
+        const auto Y = spmm(to_csr(A), X);
+        expect_close(Y, naive_mul(D, X), 50 * cols * eps);
+        const auto Z = spmm(to_csr(A, true), random_matrix<T>(rows, l, 19));
+        expect_close(Z, naive_mul(transpose(D), random_matrix<T>(rows, l, 19)), 50 * (rows + 1) * eps);
+    }
+    EXPECT_THROW(spmm(basic_csr_matrix<T>{}, random_matrix<T>(3, 2, 1)), invalid_argument);
+}
+
 }  // namespace facto

@@ -3,6 +3,7 @@
 #include <span>
 #include <vector>
 
+#include "facto/core/csr.hpp"
 #include "facto/core/matrix.hpp"
 
 namespace facto {
@@ -38,5 +39,11 @@ bool solve_spd_right(const basic_matrix<T>& G, basic_matrix<T>& B);
 /// eigenvalues; used for SVD-based initialization from a Gram matrix.
 template <class T>
 basic_matrix<T> leading_eigenvectors(const basic_matrix<T>& S, index_t k, std::vector<T>* values = nullptr);
+
+/// Y = A X for sparse A (rows x cols, CSR) and dense X (cols x l): rows of Y in parallel,
+/// race-free and deterministic. For A^T X, multiply by transpose(A) (built once).
+/// @throws facto::invalid_argument if X.rows() != A.cols.
+template <class T>
+basic_matrix<T> spmm(const basic_csr_matrix<T>& A, const basic_matrix<T>& X);
 
 }  // namespace facto
