@@ -6,7 +6,10 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <utility>
 
+#include "facto/core/csr.hpp"
+#include "facto/ops/linalg.hpp"
 #include "ops/blas_lapack.hpp"
 
 namespace facto {
@@ -121,80 +124,29 @@ struct dense_op {
     }
 };
 
-// Compressed sparse rows of a matrix, for row-parallel products with dense blocks.
-template <class T>
-struct csr {
-    index_t rows = 0, cols = 0;
-    std::vector<index_t> ptr, col;
-    std::vector<T> val;
-};
-
-// CSR of a canonical (row-sorted, duplicate-free) COO matrix, or of its transpose.
-template <class T>
-csr<T> make_csr(const basic_coo_tensor<T>& A, bool transpose) {
-    const int r = transpose ? 1 : 0, c = 1 - r;
-    csr<T> M;
-    M.rows = A.dim(r);
-    M.cols = A.dim(c);
-    M.ptr.assign(static_cast<std::size_t>(M.rows + 1), 0);
-    const auto& ri = A.indices[static_cast<std::size_t>(r)];
-    const auto& ci = A.indices[static_cast<std::size_t>(c)];
-    for (index_t k = 0; k < A.nnz(); ++k) ++M.ptr[static_cast<std::size_t>(ri[static_cast<std::size_t>(k)] + 1)];
-    for (index_t i = 0; i < M.rows; ++i) M.ptr[static_cast<std::size_t>(i + 1)] += M.ptr[static_cast<std::size_t>(i)];
-    M.col.resize(static_cast<std::size_t>(A.nnz()));
-    M.val.resize(static_cast<std::size_t>(A.nnz()));
-    std::vector<index_t> next(M.ptr.begin(), M.ptr.end() - 1);
-    // Stable counting sort: within a row, entries keep the COO order (sorted columns).
-    for (index_t k = 0; k < A.nnz(); ++k) {
-        const auto slot = static_cast<std::size_t>(next[static_cast<std::size_t>(ri[static_cast<std::size_t>(k)])]++);
-        M.col[slot] = ci[static_cast<std::size_t>(k)];
-        M.val[slot] = A.values[static_cast<std::size_t>(k)];
-    }
-    return M;
-}
-
-// Y (rows x l) = M X for X (cols x l); each row on one thread: race-free and deterministic.
-template <class T>
-basic_matrix<T> csr_mul(const csr<T>& M, const basic_matrix<T>& X) {
-    const index_t l = X.cols();
-    basic_matrix<T> Y(M.rows, l);
-    const index_t work = static_cast<index_t>(M.val.size()) * l;
-#pragma omp parallel for schedule(dynamic, 64) if (work >= (index_t{1} << 15))
-    for (index_t i = 0; i < M.rows; ++i) {
-        T* y = Y.data() + i * l;
-        for (index_t p = M.ptr[static_cast<std::size_t>(i)]; p < M.ptr[static_cast<std::size_t>(i + 1)]; ++p) {
-            const T a = M.val[static_cast<std::size_t>(p)];
-            const T* x = X.data() + M.col[static_cast<std::size_t>(p)] * l;
-            for (index_t j = 0; j < l; ++j) y[j] += a * x[j];
-        }
-    }
-    return Y;
-}
-
-// Sparse operator: A as CSR for A X and its transpose as CSR for A^T Y.
+// Sparse operator: A in CSR for A X, and A^T in CSR (built once) for A^T Y.
 template <class T>
 struct sparse_op {
-    const basic_coo_tensor<T>& A;  // canonical
-    csr<T> rows_of_a, rows_of_at;
-    explicit sparse_op(const basic_coo_tensor<T>& a) : A(a), rows_of_a(make_csr(a, false)), rows_of_at(make_csr(a, true)) {}
-    index_t rows() const { return A.dim(0); }
-    index_t cols() const { return A.dim(1); }
-    basic_matrix<T> mul(const basic_matrix<T>& X) const { return csr_mul(rows_of_a, X); }
-    basic_matrix<T> mul_t(const basic_matrix<T>& Y) const { return csr_mul(rows_of_at, Y); }
+    basic_csr_matrix<T> a, at;
+    explicit sparse_op(basic_csr_matrix<T> rows) : a(std::move(rows)), at(transpose(a)) {}
+    index_t rows() const { return a.rows; }
+    index_t cols() const { return a.cols; }
+    basic_matrix<T> mul(const basic_matrix<T>& X) const { return spmm(a, X); }
+    basic_matrix<T> mul_t(const basic_matrix<T>& Y) const { return spmm(at, Y); }
     // ||A - U S V^T||^2 = ||A||^2 - 2 <A, U S V^T> + sum s^2 (U, V orthonormal), over nonzeros.
     double residual2(const basic_svd_result<T>& r) const {
         double a2 = 0, cross = 0, s2 = 0;
         const index_t k = r.rank;
-        const auto& I = A.indices[0];
-        const auto& J = A.indices[1];
-        for (index_t e = 0; e < A.nnz(); ++e) {
-            const double a = A.values[static_cast<std::size_t>(e)];
-            const T* u = r.U.data() + I[static_cast<std::size_t>(e)] * k;
-            const T* v = r.V.data() + J[static_cast<std::size_t>(e)] * k;
-            double m = 0;
-            for (index_t j = 0; j < k; ++j) m += static_cast<double>(u[j]) * r.s[static_cast<std::size_t>(j)] * v[j];
-            a2 += a * a;
-            cross += a * m;
+        for (index_t i = 0; i < a.rows; ++i) {
+            const T* u = r.U.data() + i * k;
+            for (index_t p = a.row_ptr[static_cast<std::size_t>(i)]; p < a.row_ptr[static_cast<std::size_t>(i + 1)]; ++p) {
+                const double v = a.values[static_cast<std::size_t>(p)];
+                const T* w = r.V.data() + a.col_idx[static_cast<std::size_t>(p)] * k;
+                double m = 0;
+                for (index_t j = 0; j < k; ++j) m += static_cast<double>(u[j]) * r.s[static_cast<std::size_t>(j)] * w[j];
+                a2 += v * v;
+                cross += v * m;
+            }
         }
         for (T v : r.s) s2 += static_cast<double>(v) * v;
         return std::max(0.0, a2 - 2 * cross + s2);
@@ -392,10 +344,8 @@ basic_svd_result<T> svd_randomized(const basic_coo_tensor<T>& A, const svd_rando
     for (T v : A.values)
         if (!std::isfinite(static_cast<double>(v)))
             throw invalid_argument("svd_randomized: the matrix has a non-finite entry");
-    basic_coo_tensor<T> C = A;
-    C.canonicalize();
-    const sparse_op<T> op(C);
-    return randomized<T>(op, frob2(C.values.data(), C.nnz()), opts);
+    const sparse_op<T> op(to_csr(A));  // duplicates summed
+    return randomized<T>(op, frob2(op.a.values.data(), op.a.nnz()), opts);
 }
 
 template basic_svd_result<double> svd_truncated(const basic_matrix<double>&, const svd_options&);
