@@ -7,7 +7,8 @@
 #include "facto/core/error.hpp"
 
 PYBIND11_MODULE(_facto, m) {
-    m.doc() = "facto: matrix and tensor factorization in C++ (CP-ALS, nonnegative CP-HALS), over NumPy arrays.";
+    m.doc() = "facto: matrix and tensor factorization in C++ (CP-ALS, nonnegative CP-HALS, truncated SVD, "
+              "Tucker, tensor train), over NumPy arrays.";
     m.attr("__version__") = FACTO_VERSION;
 
     // pybind11 maps std::invalid_argument (so facto::invalid_argument and parse_error) to
@@ -24,4 +25,5 @@ PYBIND11_MODULE(_facto, m) {
     facto::python::bind_core(m);
     facto::python::bind_io(m);
     facto::python::bind_cp(m);
+    facto::python::bind_lowrank(m);
 }
