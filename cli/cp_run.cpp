@@ -199,6 +199,7 @@ json cp_report(const std::string& command, const cp_settings& s, const loaded_in
                      {"interrupted", r.interrupted},
                      {"final_change", r.history.empty() ? json(nullptr) : json(r.history.back().change)},
                      {"pinv_fallbacks", r.pinv_fallbacks},
+                     {"fit_uncertainty", r.fit_uncertainty},
                      {"weights", r.model.weights}};
     json factors = json::array();
     for (const auto& f : files)
@@ -216,6 +217,10 @@ std::string result_summary(const cp_run& run, const std::string& dir, const std:
     const char* how = r.interrupted ? "interrupted" : r.converged ? "converged" : "iteration limit";
     std::string out = fmt::format("fit {:.6f} after {} iterations ({}), {} in all\n", r.fit, r.iters, how,
                                   human_seconds(r.seconds + run.csf_seconds));
+    if (r.fit_uncertainty > 1e-3)
+        out += fmt::format("warning: the fit is uncertain by {:.2g}: components cancel each other with huge "
+                           "weights (a degenerate CP); try a lower rank or --method hals\n",
+                           r.fit_uncertainty);
     std::string listing;
     for (std::size_t i = 0; i < files.size(); ++i) {
         listing += (i ? ", " : "") + files[i];

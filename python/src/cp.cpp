@@ -161,6 +161,8 @@ void bind_cp(py::module_& m) {
         .def_readonly("interrupted", &cp_result::interrupted, "on_iteration asked to stop")
         .def_readonly("pinv_fallbacks", &cp_result::pinv_fallbacks,
                       "solves that fell back from Cholesky to the pseudo-inverse")
+        .def_readonly("fit_uncertainty", &cp_result::fit_uncertainty,
+                      "bound on the rounding error of fit (degenerate runs; dense input recomputes it)")
         .def_readonly("history", &cp_result::history, "list of cp_iteration")
         .def_readonly("seconds", &cp_result::seconds, "total, including set-up")
         .def_readonly("setup_seconds", &cp_result::setup_seconds)

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <span>
 #include <string>
 #include <type_traits>
@@ -184,6 +185,21 @@ void hals_update(basic_matrix<T>& A, const basic_matrix<T>& M, const basic_matri
     }
 }
 
+/// ||X - K||^2 from the explicit residual, for the rare runs whose fit formula cancelled; a
+/// sparse tensor has no affordable explicit residual (the model is dense), hence nullopt.
+template <class T>
+std::optional<double> explicit_residual_sq(basic_tensor_view<const T> X, const kruskal_tensor& K) {
+    const tensor M = K.full();
+    double s = 0;
+    const T* x = X.data();
+    for (index_t i = 0; i < M.size(); ++i) {
+        const double d = static_cast<double>(x[i]) - M.data()[i];
+        s += d * d;
+    }
+    return s;
+}
+std::optional<double> explicit_residual_sq(const csf_set&, const kruskal_tensor&) { return std::nullopt; }
+
 /// The ALS / HALS iterations. Tensor is a dense view or a CSF set: the MTTKRP call is the only
 /// line that differs. norm_x_sq = ||X||^2; start is when the call began (for setup_seconds).
 template <class T, class Tensor>
@@ -234,20 +250,35 @@ cp_result iterate(method meth, const Tensor& X, double norm_x_sq, std::vector<ba
         // Fit from the last MTTKRP: <X, model> = sum_r w_r sum_i A_N(i, r) M(i, r) (M used the
         // final other factors, A_N is normalized and w holds its scale), and
         // ||model||^2 = w^T (Hadamard of all Grams) w. Accumulated in double for float too.
+        // The magnitudes of the summands bound the rounding error of the result: components
+        // that cancel each other with huge weights make it exceed the residual itself.
         const basic_matrix<T>& AN = A[N - 1];
-        double inner = 0;
+        double inner = 0, magnitude = 0;
         for (index_t r = 0; r < R; ++r) {
-            double col = 0;
-            for (index_t i = 0; i < AN.rows(); ++i)
-                col += static_cast<double>(AN(i, r)) * static_cast<double>(M(i, r));
+            double col = 0, col_abs = 0;
+            for (index_t i = 0; i < AN.rows(); ++i) {
+                const double t = static_cast<double>(AN(i, r)) * static_cast<double>(M(i, r));
+                col += t;
+                col_abs += std::abs(t);
+            }
             inner += w[r] * col;
+            magnitude += 2 * std::abs(w[r]) * col_abs;
         }
         hadamard_inplace(V, G[N - 1]);
         double norm_m_sq = 0;
         for (index_t r = 0; r < R; ++r)
-            for (index_t s = 0; s < R; ++s) norm_m_sq += w[r] * w[s] * static_cast<double>(V(r, s));
+            for (index_t s = 0; s < R; ++s) {
+                const double t = w[r] * w[s] * static_cast<double>(V(r, s));
+                norm_m_sq += t;
+                magnitude += std::abs(t);
+            }
         const double resid_sq = norm_x_sq + norm_m_sq - 2 * inner;
         const double fit = 1 - std::sqrt(std::max(0.0, resid_sq)) / norm_x;
+        // Rounding of the products in T and of every sum: a few units of T's epsilon per
+        // summand magnitude, propagated through the square root.
+        const double rounding = 4.0 * static_cast<double>(R + N) * std::numeric_limits<T>::epsilon() * magnitude;
+        res.fit_uncertainty =
+            (std::sqrt(std::max(0.0, resid_sq + rounding)) - std::sqrt(std::max(0.0, resid_sq - rounding))) / norm_x;
 
         cp_iteration it{iter, fit, std::abs(fit - prev_fit), seconds_since(t_iter)};
         prev_fit = fit;
@@ -272,6 +303,12 @@ cp_result iterate(method meth, const Tensor& X, double norm_x_sq, std::vector<ba
     }
     K.normalize();
     K.arrange();
+    if (res.fit_uncertainty > 1e-6 && !res.history.empty())
+        if (const auto r2 = explicit_residual_sq(X, K)) {
+            res.fit = 1 - std::sqrt(*r2) / norm_x;
+            res.history.back().fit = res.fit;
+            res.fit_uncertainty = 0;
+        }
     res.seconds = seconds_since(start);
     return res;
 }

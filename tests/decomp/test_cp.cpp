@@ -488,6 +488,25 @@ TEST(CpAls, EdgeShapes) {
     }
 }
 
+TEST(CpAls, DegenerateRunsReportTheTrueFit) {
+    // A rank-2 matrix with a redundant size-1 mode has a continuum of CP solutions; ALS can
+    // drift into two components of opposite sign and huge weight, where the fit formula cancels.
+    // Dense runs must then report the fit of the explicit residual; sparse runs must bound
+    // their error.
+    const shape_t shape{1, 6, 4};
+    const kruskal_tensor truth = planted(shape, 2, 66, entries::gaussian);
+    const tensor X = reconstruct(truth);
+    const coo_tensor S = sparse_of(X);
+    for (std::uint64_t seed = 0; seed < 8; ++seed) {
+        const cp_options o{.rank = 2, .max_iters = 200, .tol = 1e-12, .seed = seed};
+        const cp_result d = facto::cp_als(X.view(), o);
+        EXPECT_LE(d.fit_uncertainty, 1e-6);
+        EXPECT_NEAR(d.fit, direct_fit(X, d.model), 1e-6) << "seed " << seed;
+        const cp_result s = facto::cp_als(S, o);
+        EXPECT_NEAR(s.fit, direct_fit(X, s.model), 1e-7 + s.fit_uncertainty) << "seed " << seed;
+    }
+}
+
 TEST(CpAls, CallbackInterrupts) {
     const tensor X = reconstruct(planted({10, 9, 8}, 3, 71, entries::gaussian));
     std::vector<int> seen;

@@ -50,6 +50,11 @@ struct cp_result {
     bool converged = false;         ///< the change in fit fell below tol
     bool interrupted = false;       ///< on_iteration asked to stop
     int pinv_fallbacks = 0;         ///< solves that fell back from Cholesky to the pseudo-inverse
+    /// Bound on the rounding error of `fit`. The formula ||X||^2 + ||M||^2 - 2<X, M> loses
+    /// digits when components cancel each other with huge weights (a degenerate CP). Above 1e-6,
+    /// dense input recomputes the final fit from the explicit residual X - M (and this is 0);
+    /// sparse input, whose model is too large to form, keeps the formula and this bound.
+    double fit_uncertainty = 0;
     std::vector<cp_iteration> history;
     double seconds = 0;             ///< total, including set-up (CSF build, initialization)
     double setup_seconds = 0;
