@@ -23,10 +23,32 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // Shared argument parsing
 
+std::string type_name(py::handle h) { return py::str(py::type::of(h).attr("__name__")).cast<std::string>(); }
+
+/// An integer argument (anything with __index__: int, numpy integers), else TypeError naming it.
+index_t as_index(py::handle h, const char* who, const char* what) {
+    const auto v = py::reinterpret_steal<py::object>(PyNumber_Index(h.ptr()));
+    if (!v) {
+        PyErr_Clear();
+        throw py::type_error(std::string(who) + ": " + what + " must be an integer, found " + type_name(h));
+    }
+    return v.cast<index_t>();
+}
+
+/// A real-number argument, else TypeError naming it.
+double as_number(py::handle h, const char* who, const char* what) {
+    const double v = PyFloat_AsDouble(h.ptr());
+    if (v == -1.0 && PyErr_Occurred()) {
+        PyErr_Clear();
+        throw py::type_error(std::string(who) + ": " + what + " must be a number, found " + type_name(h));
+    }
+    return v;
+}
+
 /// rank= of svd: None (no cap) or an integer >= 1.
 index_t optional_rank(py::object rank, const char* who) {
     if (rank.is_none()) return 0;
-    const auto r = rank.cast<index_t>();
+    const auto r = as_index(rank, who, "rank");
     if (r < 1) throw invalid_argument(std::string(who) + ": rank must be >= 1 (or None), found " + std::to_string(r));
     return r;
 }
@@ -34,7 +56,7 @@ index_t optional_rank(py::object rank, const char* who) {
 /// tol=: None (0) or a finite number >= 0.
 double optional_tol(py::object tol, const char* who) {
     if (tol.is_none()) return 0;
-    const auto t = tol.cast<double>();
+    const auto t = as_number(tol, who, "tol");
     if (!(t >= 0 && std::isfinite(t)))
         throw invalid_argument(std::string(who) + ": tol must be a finite number >= 0 (or None), found " +
                                py::str(tol).cast<std::string>());
@@ -45,12 +67,12 @@ double optional_tol(py::object tol, const char* who) {
 std::vector<index_t> rank_list(py::object ranks, std::size_t count, const char* who, const char* what) {
     std::vector<index_t> out;
     if (ranks.is_none()) return out;
-    if (py::isinstance<py::int_>(ranks)) {
-        out.assign(count, ranks.cast<index_t>());
+    if (py::hasattr(ranks, "__index__")) {
+        out.assign(count, as_index(ranks, who, what));
     } else {
         if (py::isinstance<py::str>(ranks) || !py::isinstance<py::sequence>(ranks))
             throw invalid_argument(std::string(who) + ": " + what + " must be None, an integer or a sequence of integers");
-        for (py::handle r : ranks) out.push_back(r.cast<index_t>());
+        for (py::handle r : ranks) out.push_back(as_index(r, who, what));
     }
     for (index_t r : out)
         if (r < 1) throw invalid_argument(std::string(who) + ": " + what + " must be >= 1, found " + std::to_string(r));
@@ -108,7 +130,10 @@ py_svd_result run_svd(py::object A, py::object rank, py::object tol, py::object 
                       int power_iters, index_t block, std::uint64_t seed, bool check_error) {
     const char* who = "svd";
     const bool sparse = is_sparse(A);
-    const bool randomized = randomized_arg.is_none() ? sparse : randomized_arg.cast<bool>();
+    if (!randomized_arg.is_none() && !py::isinstance<py::bool_>(randomized_arg) &&
+        !py::isinstance(randomized_arg, py::module_::import("numpy").attr("bool_")))
+        throw py::type_error("svd: randomized must be True, False or None, found " + type_name(randomized_arg));
+    const bool randomized = randomized_arg.is_none() ? sparse : py::bool_(randomized_arg).cast<bool>();
     if (sparse && !randomized)
         throw invalid_argument("svd: a sparse matrix is decomposed by the randomized SVD only (randomized=True or "
                                "None); for the exact SVD pass a dense array (A.toarray())");
@@ -391,11 +416,7 @@ py_tt run_tt_round(const py_tt& t, double tol, py::object max_ranks) {
 /// A coordinate from Python: an integer (order 1) or a tuple of integers (anything with
 /// __index__; slices and floats raise TypeError), negative ones counted from the end.
 shape_t tt_coord(const shape_t& shape, py::handle key) {
-    const auto index = [](py::handle i) {
-        const auto v = py::reinterpret_steal<py::object>(PyNumber_Index(i.ptr()));
-        if (!v) throw py::error_already_set();
-        return v.cast<index_t>();
-    };
+    const auto index = [](py::handle i) { return as_index(i, "tt_tensor", "an index (no slices)"); };
     shape_t c;
     if (py::isinstance<py::tuple>(key)) {
         for (py::handle i : key) c.push_back(index(i));

@@ -186,6 +186,13 @@ def test_svd_errors(rng):
         facto.svd(np.array([[1.0, np.nan], [0.0, 1.0]]))
     with pytest.raises(ValueError):
         facto.svd(np.array([["a", "b"]]))
+    with pytest.raises(TypeError, match="rank must be an integer"):
+        facto.svd(A, 2.5)
+    with pytest.raises(TypeError, match="tol must be a number"):
+        facto.svd(A, tol="0.1")
+    with pytest.raises(TypeError, match="randomized"):
+        facto.svd(A, 2, randomized="yes")
+    assert facto.svd(A, np.int64(2), randomized=np.bool_(True)).rank == 2
     with pytest.raises(TypeError):
         facto.svd(A, 2, 0.1)  # tol and the rest are keyword-only
 
@@ -318,6 +325,10 @@ def test_tucker_errors(rng):
         facto.tucker(X, [2, 2])  # one rank per mode
     with pytest.raises(ValueError, match="ranks"):
         facto.tucker(X, [2, 0, 2])
+    with pytest.raises(TypeError, match="ranks must be an integer"):
+        facto.tucker(X, [2, 2.0, 2])
+    with pytest.raises(ValueError, match="ranks"):
+        facto.tucker(X, "222")
     with pytest.raises(ValueError):
         facto.tucker(X, [2, 6, 2])  # above the dimension
     with pytest.raises(ValueError, match="tol"):
