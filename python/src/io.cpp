@@ -2,6 +2,7 @@
 #include <pybind11/stl.h>
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "bind.hpp"
@@ -167,14 +168,15 @@ array. A 0-d array becomes shape (1,).)doc");
     }, py::arg("path"), py::arg("X"), "Writes coordinate tuples (0-based, with a header), atomically.");
 
     m.def("read_tensor", [](const std::string& path, const std::string& format, const std::string& key,
-                            bool dense_csv) {
-        read_options o{format, key, dense_csv};
+                            bool dense_csv, std::optional<shape_t> shape) {
+        read_options o{format, key, dense_csv, shape.value_or(shape_t{})};
         any_tensor X = [&] { release r; return read_tensor(path, o); }();
         return from_any(std::move(X));
     }, py::arg("path"), py::kw_only(), py::arg("format") = "", py::arg("key") = "", py::arg("dense_csv") = false,
-          R"doc(
+          py::arg("shape") = py::none(), R"doc(
 Reads a tensor in the format its name says (tns, npy, npz, mtx, csv, tsv; optionally .gz/.xz):
-a float64 array for dense formats, a coo_tensor for sparse ones.)doc");
+a float64 array for dense formats, a coo_tensor for sparse ones. shape: the dimensions of a
+coordinate file whose last slices are empty (otherwise the largest index per mode).)doc");
     m.def("write_tensor", [](const std::string& path, py::object X) {
         const any_tensor A = as_any(X, "write_tensor");
         release r;

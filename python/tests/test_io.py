@@ -114,6 +114,11 @@ def test_read_and_write_tensor_by_extension(tmp_path, rng):
     sparse = facto.read_tensor(str(tmp_path / "x.tns"))
     assert isinstance(sparse, facto.coo_tensor)
     np.testing.assert_array_equal(sparse.to_dense(), X[: sparse.shape[0], : sparse.shape[1], : sparse.shape[2]])
+    # The file holds no trace of empty trailing slices: shape= restores the dimensions.
+    full = facto.read_tensor(str(tmp_path / "x.tns"), shape=[d + 1 for d in X.shape])
+    assert tuple(full.shape) == tuple(d + 1 for d in X.shape)
+    with pytest.raises(ValueError, match="shape"):
+        facto.read_tensor(str(tmp_path / "x.tns"), shape=[1, 1, 1])
     with pytest.raises(ValueError):
         facto.write_tensor(str(tmp_path / "x.tns.gz"), C)
     assert "tns" in facto.supported_formats()
