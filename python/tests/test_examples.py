@@ -25,3 +25,16 @@ def test_cp_amino_acids_example(tmp_path):
         assert done.stdout.startswith("handwritten digits")
     if "matplotlib is not installed" not in done.stdout:
         assert out.is_file() and out.stat().st_size > 10000
+
+
+def test_compress_faces_example(tmp_path):
+    example = REPO / "examples" / "python" / "compress_faces.py"
+    env = {**os.environ, "PYTHONPATH": str(Path(facto.__file__).resolve().parents[1])}
+    done = subprocess.run([sys.executable, str(example), "--data", str(SHARED_DATA / "olivetti-faces"), "--tol", "0.2"],
+                          capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    rows = [line.split() for line in done.stdout.splitlines() if line.split()[0] in ("svd", "tucker", "tt")]
+    assert [r[0] for r in rows] == ["svd", "tucker", "tt"]
+    for r in rows:
+        ratio, error = float(r[-3]), float(r[-2])
+        assert error <= 0.2 and ratio > 1, r
