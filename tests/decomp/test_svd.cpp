@@ -210,6 +210,21 @@ TYPED_TEST(Svd, RandomizedFixedAccuracyMeetsTolerance) {
     EXPECT_LE(capped.rank, 8);
 }
 
+TEST(Svd, CheckedErrorMatchesResidualAboveAndBelowTheRoundingFloor) {
+    // rel_error comes from an expansion that never touches A when the error is large, and
+    // from a pass over A when it is near the expansion's rounding floor: both must be the
+    // residual's value to many digits.
+    for (double tail : {0.1, 1e-9}) {
+        const auto A = planted<double>(300, 200, {1.0, 0.6, 0.3, 0.2, tail, tail, 0.5 * tail}, 21);
+        const auto r = svd_randomized(A, {.rank = 4, .oversample = 3, .seed = 6});
+        const double truth = residual(A, r);
+        ASSERT_GT(truth, 0.5 * tail);
+        EXPECT_NEAR(r.rel_error, truth, 1e-6 * truth) << "tail " << tail;
+        const auto unchecked = svd_randomized(A, {.rank = 4, .oversample = 3, .seed = 6, .check_error = false});
+        EXPECT_EQ(unchecked.s, r.s);
+    }
+}
+
 TEST(Svd, ExactlyLowRankStopsAtRank) {
     const auto A = planted<double>(60, 50, {3.0, 2.0, 1.0}, 4);
     const auto r = svd_randomized(A, {.tol = 1e-6, .block = 2});

@@ -16,8 +16,8 @@ struct basic_svd_result {
     basic_matrix<T> V;
     index_t rank = 0;           ///< k, the number of singular triplets kept
     /// ||A - U diag(s) V^T||_F / ||A||_F. svd_truncated: from the discarded singular values.
-    /// svd_randomized: computed from the residual (checked, not estimated) unless
-    /// svd_randomized_options::check_error is false, then equal to rel_error_estimate.
+    /// svd_randomized: evaluated, not estimated (see svd_randomized_options::check_error),
+    /// unless check_error is false, then equal to rel_error_estimate.
     double rel_error = 0;
     /// svd_randomized only: the a-posteriori estimate sqrt(||A||^2 - ||U^T A||^2) / ||A|| that
     /// drove the rank choice (Frobenius norms; its rounding floor is ~sqrt(eps) relative).
@@ -54,8 +54,13 @@ struct svd_randomized_options {
     index_t block = 16;       ///< fixed accuracy: columns added per step, >= 1
     index_t max_rank = 0;     ///< fixed accuracy: basis size cap; 0 means min(m, n)
     std::uint64_t seed = 0;   ///< same seed, same result
-    /// Compute rel_error from the residual A - U S V^T (one more pass over A, in row blocks;
-    /// for sparse A an exact expansion over the nonzeros). false: report the estimate.
+    /// Evaluate rel_error = ||A - U S V^T||_F / ||A||_F rather than report the estimate. It is
+    /// the expansion ||A||^2 - 2 tr(S V^T A^T U) + ||U S V^T||^2, with A^T U taken from the
+    /// product A^T Q the method already formed and Gram matrices of U and V (no pass over A,
+    /// no assumption that U and V are orthonormal); accurate to ~eps (m + n) (l + 16) ||A||^2
+    /// (l = basis size). When the squared error is within 1000 times that floor, the residual
+    /// itself is computed instead (dense: one pass over A in row blocks; sparse: an exact
+    /// expansion over the nonzeros). false: report the estimate.
     bool check_error = true;
 };
 
@@ -66,8 +71,8 @@ template <class T>
 
 /// Randomized truncated SVD of a sparse matrix given as an order-2 COO tensor (rows = mode 0),
 /// never densified: the products A X and A^T Y run on compressed rows (CSR) of A and of A^T,
-/// built once (duplicates summed). rel_error comes from the exact expansion
-/// ||A||^2 - 2 <A, U S V^T> + ||S||^2 over the nonzeros (floor ~sqrt(eps) relative).
+/// built once (duplicates summed). rel_error as for the dense overload; near the floor, from
+/// the expansion ||A||^2 - 2 <A, U S V^T> + ||S||^2 over the nonzeros (floor ~sqrt(eps) relative).
 /// @throws facto::invalid_argument if A is not of order 2, has a non-finite value, or an
 /// option is invalid as for the dense overload.
 template <class T>
