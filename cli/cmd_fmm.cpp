@@ -14,6 +14,7 @@
 namespace facto::cli {
 
 command add_fmm_lift_command(CLI::App& fmm);                 // cli/cmd_fmm_lift.cpp: lift
+int run_fmm_verify(const std::string& file, bool c_ik);       // cli/cmd_fmm_lift.cpp: GF(2), Z or Q
 std::vector<command> add_fmm_kernel_commands(CLI::App& fmm);  // cli/cmd_fmm_kernels.cpp: codegen, bench
 
 namespace {
@@ -115,11 +116,7 @@ int run_search(const fmm_search_args& a) {
     return r.stopped ? exit_interrupted : exit_ok;
 }
 
-int run_verify(const fmm_verify_args& a) {
-    const fmm::scheme s = fmm::read_scheme(a.file, a.c_ik);  // throws, naming the failing equation
-    std::printf("%s: valid %s scheme of rank %d over GF(2)\n", a.file.c_str(), scheme_name(s).c_str(), s.rank());
-    return exit_ok;
-}
+int run_verify(const fmm_verify_args& a) { return run_fmm_verify(a.file, a.c_ik); }
 
 }  // namespace
 
@@ -181,7 +178,7 @@ command add_fmm_command(CLI::App& parent) {
         ->check(integer_at_least(0));
     search->add_flag("-q,--quiet", sa->quiet, "No progress lines on stderr.");
 
-    CLI::App* verify = app->add_subcommand("verify", "check a scheme exactly (Brent equations over GF(2))");
+    CLI::App* verify = app->add_subcommand("verify", "check a scheme exactly (Brent equations over GF(2), Z or Q)");
     verify->add_option("FILE", va->file, "A scheme: text file or folder with U.npy, V.npy, W.npy.")->required();
     verify->add_flag("--c-ik", va->c_ik, "The file's W holds c_ik rather than c_ki.");
 
@@ -218,8 +215,11 @@ command add_fmm_command(CLI::App& parent) {
     manual mv;
     mv.synopsis = {m.synopsis[1]};
     mv.description =
-        "Reads a scheme and checks every Brent equation exactly over GF(2). Exit status 0 when it is a "
-        "valid scheme, 1 (with the first failing equation) when it is not or the file cannot be read.";
+        "Reads a scheme and checks every Brent equation exactly: over GF(2) for a GF(2) file, over Q (in "
+        "overflow-checked 64-bit rationals) for a 'field Z' or 'field Q' file (see `facto fmm lift --help`) and "
+        "for a .npy folder whose entries verify there (otherwise its image mod 2 is checked over GF(2)); it "
+        "says which. Exit status 0 when it is a valid scheme, 1 (with the first failing equation) when it is "
+        "not or the file cannot be read.";
     mv.sections = {{"Formats", formats}, {"Exit status", exit_status_section(false)}};
     set_manual(verify, mv);
 

@@ -338,6 +338,11 @@ exact_scheme parse_exact_text(const std::string& text, const std::string& name, 
             if (words.size() != 2 || (words[1] != "cki" && words[1] != "cik"))
                 throw parse_error(name, lineno, "expected 'convention cki' or 'convention cik', found '" + line + "'");
             cik = transpose_c || words[1] == "cik";
+        } else if (words[0] == "product") {
+            if (words.size() != 2 || words[1] != "general")
+                throw parse_error(name, lineno,
+                                  "'" + line + "': schemes over Z or Q are of the general product only (expected "
+                                  "'product general' or no product line)");
         } else if (words[0] == "rank") {
             if (words.size() != 2) throw parse_error(name, lineno, "expected 'rank R'");
             try {
@@ -447,7 +452,7 @@ scheme_field read_scheme_field(const std::string& path) {
             if (value == "Q" || value == "q") return scheme_field::rationals;
             return scheme_field::gf2;  // gf2 or a bad value: the GF(2) parser says which
         }
-        if (key != "fmm" && key != "convention" && key != "rank") break;  // terms began
+        if (key != "fmm" && key != "convention" && key != "rank" && key != "product") break;  // terms began
     }
     return scheme_field::gf2;
 }

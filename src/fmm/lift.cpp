@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <numeric>
+#include <random>
 
 #include "facto/core/error.hpp"
 
@@ -181,15 +182,28 @@ std::optional<rational> rational_reconstruct(std::uint64_t a, int K) {
     return make_rational(static_cast<std::int64_t>(num), static_cast<std::int64_t>(den));
 }
 
-std::optional<exact_scheme> hensel_lift(const scheme& s, int K, bool support_only, std::string& why) {
-    require_valid(s, "fmm::hensel_lift");
-    if (K < 2 || K > 64) throw invalid_argument("fmm::hensel_lift: precision K = " + std::to_string(K) + ", expected 2..64");
+namespace {
+
+// One Hensel lifting; failed_step is the step whose linear system was inconsistent (0: none).
+std::optional<exact_scheme> hensel_attempt(const scheme& s, int K, bool support_only, std::uint64_t column_order,
+                                           std::string& why, int& failed_step) {
+    failed_step = 0;
     const brent_layout g(s);
     std::vector<std::uint64_t> x = zero_one_values(s, g);
-    // Unknowns: the support (x0 = 1) or every entry.
+    // Unknowns: the support (x0 = 1) or every entry, the 1-entries first so that elimination
+    // prefers pivots there and the zeros of the scheme stay zero where they can.
     std::vector<int> var_of_col;
     for (std::size_t i = 0; i < x.size(); ++i)
-        if (!support_only || x[i]) var_of_col.push_back(static_cast<int>(i));
+        if (x[i]) var_of_col.push_back(static_cast<int>(i));
+    const std::size_t ones = var_of_col.size();
+    if (!support_only)
+        for (std::size_t i = 0; i < x.size(); ++i)
+            if (!x[i]) var_of_col.push_back(static_cast<int>(i));
+    if (column_order) {  // another choice of pivots, hence of the free variables kept at x0
+        std::mt19937_64 rng(column_order);
+        std::shuffle(var_of_col.begin(), var_of_col.begin() + static_cast<std::ptrdiff_t>(ones), rng);
+        std::shuffle(var_of_col.begin() + static_cast<std::ptrdiff_t>(ones), var_of_col.end(), rng);
+    }
     std::vector<int> col_of_var(x.size(), -1);
     for (std::size_t c = 0; c < var_of_col.size(); ++c) col_of_var[var_of_col[c]] = static_cast<int>(c);
 
@@ -220,10 +234,18 @@ std::optional<exact_scheme> hensel_lift(const scheme& s, int K, bool support_onl
             if ((res[e] >> k) & 1) rhs[e / 64] |= std::uint64_t{1} << (e % 64), any = true;
         if (!any) continue;
         if (!J.solve(rhs, d)) {
+            failed_step = k;
             why = "the linear system J d = (T - F(x)) / 2^" + std::to_string(k) +
                   " (mod 2) is inconsistent at step " + std::to_string(k) + " (J: " + std::to_string(g.E) + " x " +
-                  std::to_string(var_of_col.size()) + ", rank " + std::to_string(J.rank()) +
-                  " over GF(2)); with the free variables 0 the scheme does not lift this way";
+                  std::to_string(var_of_col.size()) + ", rank " + std::to_string(J.rank()) + " over GF(2)); ";
+            // Step 1 involves no choice: every lift is x0 + 2 d1 + ... with J d1 = b1 (mod 2).
+            if (k == 1)
+                why += support_only ? "so no lift keeps the support of the GF(2) scheme (entries that are 0 mod 2 "
+                                      "must become nonzero even numbers)"
+                                    : "so nothing lifts it even mod 4: no scheme over Z, or over Q with odd "
+                                      "denominators, reduces to it";
+            else
+                why += "with these free variables kept at their GF(2) values the lifting stops";
             return std::nullopt;
         }
         for (std::size_t c = 0; c < d.size(); ++c)
@@ -247,6 +269,16 @@ std::optional<exact_scheme> hensel_lift(const scheme& s, int K, bool support_onl
         return std::nullopt;
     }
     return out;
+}
+
+}  // namespace
+
+std::optional<exact_scheme> hensel_lift(const scheme& s, int K, bool support_only, std::string& why,
+                                        std::uint64_t column_order) {
+    require_valid(s, "fmm::hensel_lift");
+    if (K < 2 || K > 64) throw invalid_argument("fmm::hensel_lift: precision K = " + std::to_string(K) + ", expected 2..64");
+    int failed_step = 0;
+    return hensel_attempt(s, K, support_only, column_order, why, failed_step);
 }
 
 std::optional<exact_scheme> sign_lift(const scheme& s, std::uint64_t node_limit, std::string& why) {
@@ -454,26 +486,53 @@ lift_result lift(const scheme& s, const lift_options& opts) {
     require_valid(s, "fmm::lift");
     if (opts.precision < 2 || opts.precision > 64)
         throw invalid_argument("fmm::lift: precision " + std::to_string(opts.precision) + ", expected 2..64");
+    if (opts.hensel_orders < 1)
+        throw invalid_argument("fmm::lift: hensel_orders " + std::to_string(opts.hensel_orders) + ", expected >= 1");
     lift_result res;
     auto describe = [](const exact_scheme& e) {
         if (is_signed_unit(e)) return std::string("coefficients in {-1, 0, 1}");
         if (e.integral()) return "integer coefficients up to " + std::to_string(max_abs_coefficient(e)) + " in absolute value";
-        return std::string("rational coefficients");
+        return "rational coefficients up to " + std::to_string(max_abs_coefficient(e)) + " in absolute value";
+    };
+    // Lower is better: +-1, then integers, then rationals; then the smaller largest coefficient.
+    auto score = [](const exact_scheme& e) {
+        return std::pair<int, std::int64_t>(is_signed_unit(e) ? 0 : e.integral() ? 1 : 2, max_abs_coefficient(e));
     };
     std::optional<exact_scheme> found;
     if (opts.hensel) {
         for (const bool support : {true, false}) {
             const std::string what = std::string("Hensel lifting to 2^") + std::to_string(opts.precision) + " (" +
                                      (support ? "support entries" : "all entries") + ")";
-            std::string why;
-            found = hensel_lift(s, opts.precision, support, why);
-            if (found) {
-                res.messages.push_back(what + ": verified exactly, " + describe(*found));
-                res.method = support ? "hensel (support)" : "hensel (all entries)";
-                res.precision = opts.precision;
-                break;
+            std::string first_failure;
+            int failures = 0, tried = 0, kept_order = -1;
+            for (int order = 0; order < opts.hensel_orders; ++order) {
+                std::string why;
+                int failed_step = 0;
+                ++tried;
+                std::optional<exact_scheme> e =
+                    hensel_attempt(s, opts.precision, support, static_cast<std::uint64_t>(order), why, failed_step);
+                if (!e) {
+                    if (!failures++) first_failure = why;
+                    if (failed_step == 1) break;  // step 1 does not depend on the free variables
+                    continue;
+                }
+                if (!found || score(*e) < score(*found)) {
+                    found = std::move(e);
+                    kept_order = order;
+                    res.method = support ? "hensel (support)" : "hensel (all entries)";
+                    res.precision = opts.precision;
+                }
+                if (found->integral()) break;
             }
-            res.messages.push_back(what + ": " + why);
+            if (kept_order >= 0)
+                res.messages.push_back(what + ": verified exactly, " + describe(*found) + " (pivot order " +
+                                       std::to_string(kept_order + 1) + " of " + std::to_string(tried) + " tried" +
+                                       (failures ? ", " + std::to_string(failures) + " failed: " + first_failure : "") +
+                                       ")");
+            else
+                res.messages.push_back(what + (tried > 1 ? ", " + std::to_string(tried) + " pivot orders" : "") + ": " +
+                                       first_failure);
+            if (found && found->integral()) break;
         }
     }
     if (opts.signs && (!found || !is_signed_unit(*found))) {

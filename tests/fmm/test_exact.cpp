@@ -222,6 +222,7 @@ TEST(FmmExact, TextErrorsNameTheLine) {
     EXPECT_EQ(line_of("fmm 1 1 1\nfield gf2\n"), 2u);
     EXPECT_EQ(line_of("fmm 1 1 1\n1 1 1\n"), 2u);  // no field line before the terms
     EXPECT_EQ(line_of("fmm 1 1 1\nfield Q\n1 1 99999999999999999999\n"), 3u);
+    EXPECT_EQ(line_of("fmm 2 2 2\nfield Z\nproduct aat\n"), 3u);
     EXPECT_NO_THROW(parse_exact_text("fmm 1 1 1\nfield Q\n2 1/4 2\n", "ok"));
     EXPECT_NO_THROW(parse_exact_text("fmm 1 1 1\nfield Z\n1 -1 -1\n", "ok"));
     EXPECT_THROW(parse_exact_text("fmm 1 1 1\nfield Z\nrank 2\n1 1 1\n", "x"), facto::parse_error);

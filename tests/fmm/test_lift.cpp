@@ -107,12 +107,13 @@ TEST(FmmLift, LadermanFromItsGf2Image) {
 }
 
 TEST(FmmLift, SearchResultsLift) {
-    // Flip-graph results with fixed seeds: <2,2,2> in 7, <3,3,3> in 23, <2,2,3> in 11.
+    // Flip-graph results with fixed seeds: <2,2,2> in 7, <3,3,3> in 23, <2,2,3> in 11, <2,3,3> in 15.
     struct job {
         int n, m, p, target;
         std::uint64_t seed;
     };
-    for (const job& j : {job{2, 2, 2, 7, 1}, job{3, 3, 3, 23, 1}, job{3, 3, 3, 23, 2}, job{2, 2, 3, 11, 1}}) {
+    for (const job& j : {job{2, 2, 2, 7, 1}, job{3, 3, 3, 23, 1}, job{3, 3, 3, 23, 2}, job{2, 2, 3, 11, 1},
+                       job{2, 3, 3, 15, 1}}) {
         search_options o;
         o.target_rank = j.target;
         o.seed = j.seed;
@@ -125,6 +126,26 @@ TEST(FmmLift, SearchResultsLift) {
         ASSERT_TRUE(r.lifted) << j.n << j.m << j.p << " seed " << j.seed << "\n" << log;
         expect_lift_of(found.best, r.lifted_scheme);
     }
+}
+
+TEST(FmmLift, StoredSearchResults) {
+    const std::string dir = std::string(FACTO_TEST_DATA) + "/fmm/";
+    // <4,4,4> rank 49 from a 79 s search: lifts to integers.
+    const scheme s444 = read_scheme(dir + "s444_r49_search.txt");
+    const lift_result r = lift(s444);
+    ASSERT_TRUE(r.lifted);
+    expect_lift_of(s444, r.lifted_scheme);
+    EXPECT_TRUE(r.integral);
+    // <3,3,4> rank 29: not even mod 4, whatever the method; each one says why.
+    const scheme s334 = read_scheme(dir + "s334_r29_no_lift.txt");
+    const lift_result no = lift(s334);
+    EXPECT_FALSE(no.lifted);
+    ASSERT_EQ(no.messages.size(), 3u);
+    EXPECT_NE(no.messages[1].find("nothing lifts it even mod 4"), std::string::npos) << no.messages[1];
+    EXPECT_NE(no.messages[2].find("no scheme with coefficients in {-1, 0, 1}"), std::string::npos) << no.messages[2];
+    std::string why;
+    EXPECT_FALSE(hensel_lift(s334, 40, false, why, 5).has_value());  // any pivot order: step 1 has no choice
+    EXPECT_NE(why.find("step 1"), std::string::npos);
 }
 
 TEST(FmmLift, BadInputsRejected) {

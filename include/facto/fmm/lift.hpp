@@ -19,6 +19,9 @@ std::optional<rational> rational_reconstruct(std::uint64_t a, int K);
 struct lift_options {
     int precision = 40;        ///< K: Hensel lifting to 2^K (2..64), reconstruction bound sqrt(2^(K-1))
     bool hensel = true;        ///< try Hensel lifting
+    /// Pivot orders tried per Hensel mode (support, then all entries) until a lift is integral;
+    /// the best is kept ({-1,0,1}, then integers, then the smallest largest coefficient).
+    int hensel_orders = 8;
     bool signs = true;         ///< try sign lifting (the same support, coefficients +-1)
     std::uint64_t sign_search_limit = 2000000;  ///< nodes of the sign search before giving up
 };
@@ -42,7 +45,11 @@ struct lift_result {
 /// support_only: only the 1-entries of s are unknowns (the zeros stay 0), so the result keeps
 /// the support; otherwise every entry is. Returns nothing (with the reason in `why`) when a
 /// step is inconsistent, reconstruction fails, or the reconstructed scheme does not verify.
-std::optional<exact_scheme> hensel_lift(const scheme& s, int K, bool support_only, std::string& why);
+/// column_order 0 eliminates the columns in order (in all-entries mode the 1-entries first, so
+/// pivots, which change, are preferably there); another value shuffles them with that seed,
+/// which picks other free variables and so possibly another lift.
+std::optional<exact_scheme> hensel_lift(const scheme& s, int K, bool support_only, std::string& why,
+                                        std::uint64_t column_order = 0);
 
 /// Sign lifting: coefficients (-1)^sigma on the support of s. The Brent equations mod 4 are
 /// linear in sigma over GF(2) (exact for equations with one or two terms); they are solved with
@@ -52,8 +59,9 @@ std::optional<exact_scheme> hensel_lift(const scheme& s, int K, bool support_onl
 std::optional<exact_scheme> sign_lift(const scheme& s, std::uint64_t node_limit, std::string& why);
 
 /// Lifts a valid GF(2) scheme (throws facto::invalid_argument when s does not verify): tries
-/// Hensel lifting on the support, then on all entries, and sign lifting when the result is not
-/// already in {-1, 0, 1}; prefers +-1 coefficients, then integers, then rationals.
+/// Hensel lifting on the support, then (unless that gave integers) on all entries, each with up
+/// to hensel_orders pivot orders, and sign lifting when the result is not already in
+/// {-1, 0, 1}; prefers +-1 coefficients, then integers, then rationals. Deterministic.
 lift_result lift(const scheme& s, const lift_options& opts = {});
 
 }  // namespace facto::fmm
