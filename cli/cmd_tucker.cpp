@@ -16,6 +16,7 @@
 #include "facto/io/npy.hpp"
 #include "help.hpp"
 #include "lowrank.hpp"
+#include "progress.hpp"
 
 namespace facto::cli {
 
@@ -30,15 +31,17 @@ struct tucker_args {
     double tol = 0;
     std::string method = "sthosvd";
     int iters = 50;
+    double iter_tol = 1e-10;
     std::uint64_t seed = 0;
     int threads = 0;
+    std::string progress = "auto";
     read_options read;
 };
 
 manual tucker_manual() {
     manual m;
     m.synopsis = {"facto tucker INPUT (--ranks R1,R2,... | --tol EPS) [--method hosvd|sthosvd|hooi] [--iters N]",
-                  "             [--seed S] [--threads K] [--out DIR]"};
+                  "             [--iter-tol T] [--seed S] [--threads K] [--progress auto|bar|lines|none] [--out DIR]"};
     m.description =
         "Fits a Tucker model X ~= core x_0 U_0 x_1 U_1 ... x_{N-1} U_{N-1} (factors with orthonormal columns) "
         "to the tensor in INPUT. --ranks fixes the multilinear ranks, one per mode; --tol EPS chooses them so "
@@ -52,10 +55,16 @@ manual tucker_manual() {
         "which never makes the tensor dense (random orthonormal start from --seed); any other sparse run "
         "makes the tensor dense first.\n"
         "\n"
+        "HOOI shows each sweep on stderr (a bar on a terminal, lines otherwise; see --progress) with its fit "
+        "= 1 - relative error and the change from the previous sweep, and stops once the error improves by "
+        "less than --iter-tol (1e-10). Ctrl-C stops it after the current sweep: the model of that sweep and report.json "
+        "(with \"interrupted\": true) are still written, and facto exits with status 130.\n"
+        "\n"
         "The model is written into DIR (created if needed): core.npy (R_0 x ... x R_{N-1}), factor_0.npy ... "
         "factor_{N-1}.npy (I_n x R_n), float64, and report.json (\"model\": \"tucker\", parameters, input "
         "summary, ranks, relative error, error bound, compression ratio = numbers in core and factors / "
-        "entries of X, iterations, timings). Every file is written atomically. `facto reconstruct DIR OUT` "
+        "entries of X, iterations, timings, and for HOOI the relative error and seconds of every sweep under "
+        "\"history\"). Every file is written atomically. `facto reconstruct DIR OUT` "
         "rebuilds the tensor.";
     m.sections = {
         {"Formats", formats_section()},
@@ -92,6 +101,10 @@ command add_tucker_command(CLI::App& parent) {
     app->add_option("-n,--iters", a->iters, "hooi: maximum number of sweeps.")
         ->option_text("N")
         ->check(integer_at_least(1));
+    app->add_option("--iter-tol", a->iter_tol,
+                    "hooi: stop when a sweep improves the relative error by less than T (a negative T runs all "
+                    "--iters sweeps).")
+        ->option_text("T");
     app->add_option("-s,--seed", a->seed, "Sparse hooi: seed of the random orthonormal start.")
         ->option_text("S")
         ->check(integer_at_least(0));
@@ -101,6 +114,11 @@ command add_tucker_command(CLI::App& parent) {
         ->check(integer_at_least(0));
     app->add_option("-o,--out", a->out, "Folder for core.npy, factor_k.npy and report.json; created if needed.")
         ->option_text("DIR");
+    app->add_option("--progress", a->progress,
+                    "How HOOI sweeps are shown on stderr: auto (a bar on a terminal, lines otherwise), bar, "
+                    "lines, or none.")
+        ->option_text("auto|bar|lines|none")
+        ->check(one_of({"auto", "bar", "lines", "none"}));
     add_read_options(app, a->read);
     set_manual(app, tucker_manual());
 
@@ -116,6 +134,7 @@ command add_tucker_command(CLI::App& parent) {
                 if (ranks->count() > 0) o.ranks = parse_positive_list(a->ranks, "--ranks");
                 o.tol = a->tol;
                 o.max_iters = a->iters;
+                o.iter_tol = a->iter_tol;
                 o.seed = a->seed;
                 checked_format(a->input, a->read, "INPUT");
                 prepare_out_dir(a->out);
@@ -136,6 +155,21 @@ command add_tucker_command(CLI::App& parent) {
                              human_seconds(in.read_seconds).c_str());
 
                 const bool sparse_hooi = in.sparse() && a->method == "hooi" && !o.ranks.empty();
+                // HOOI sweeps go through the progress display that facto cp uses: "fit" is
+                // 1 - relative error there as here, and Ctrl-C stops after the current sweep.
+                const bool hooi = a->method == "hooi";
+                progress_display show(o.max_iters, parse_progress_mode(a->progress));
+                json history = json::array();
+                if (hooi) {
+                    install_interrupt_handler();
+                    o.on_iteration = [&show, &history](const tucker_iteration& it) {
+                        history.push_back({{"iter", it.iter},
+                                           {"rel_error", it.rel_error},
+                                           {"change", it.change},
+                                           {"seconds", it.seconds}});
+                        return show(cp_iteration{it.iter, 1 - it.rel_error, it.change, it.seconds});
+                    };
+                }
                 tucker_result r;
                 if (sparse_hooi) {
                     r = tucker_hooi(std::get<coo_tensor>(in.tensor), o);
@@ -146,6 +180,13 @@ command add_tucker_command(CLI::App& parent) {
                     r = a->method == "hosvd"   ? tucker_hosvd(X, o)
                         : a->method == "hooi" ? tucker_hooi(X, o)
                                               : tucker_sthosvd(X, o);
+                }
+                if (hooi) {
+                    cp_result shown;  // what the display's closing line reads
+                    shown.iters = r.iters;
+                    shown.converged = r.converged;
+                    shown.interrupted = r.interrupted;
+                    show.finish(shown, o.iter_tol);
                 }
 
                 const std::filesystem::path dir(a->out);
@@ -173,13 +214,17 @@ command add_tucker_command(CLI::App& parent) {
                                      {"ranks", o.ranks.empty() ? json(nullptr) : json(o.ranks)},
                                      {"tol", a->tol > 0 ? json(a->tol) : json(nullptr)},
                                      {"max_iters", a->iters},
+                                     {"iter_tol", a->iter_tol},
                                      {"seed", a->seed}};
                 rep["input"] = summary;
+                double sweep_seconds = 0;
+                for (const auto& h : history) sweep_seconds += h["seconds"].get<double>();
                 rep["timings"] = {{"read", in.read_seconds},
                                   {"setup", r.setup_seconds},
+                                  {"iterations", hooi ? json(sweep_seconds) : json(nullptr)},
                                   {"decomposition", r.seconds},
                                   {"total", seconds_since(t0)}};
-                // The library reports totals only (no per-sweep history for HOOI).
+                rep["history"] = hooi ? history : json(nullptr);
                 rep["result"] = {{"ranks", model_ranks},
                                  {"rel_error", r.rel_error},
                                  {"rel_error_estimate", r.rel_error_estimate},
@@ -187,6 +232,7 @@ command add_tucker_command(CLI::App& parent) {
                                  {"tol_met", a->tol > 0 ? json(r.rel_error <= a->tol) : json(nullptr)},
                                  {"iters", r.iters},
                                  {"converged", r.converged},
+                                 {"interrupted", r.interrupted},
                                  {"stored_numbers", stored},
                                  {"compression_ratio", entries > 0 ? stored / entries : 0.0}};
                 rep["files"] = {{"core", "core.npy"}, {"factors", factors}};
@@ -198,7 +244,7 @@ command add_tucker_command(CLI::App& parent) {
                             entries > 0 ? stored / entries : 0.0, human_seconds(seconds_since(t0)).c_str());
                 std::printf("wrote %s/: core.npy, factor_0.npy ... factor_%d.npy, report.json\n", a->out.c_str(),
                             r.model.order() - 1);
-                return exit_ok;
+                return r.interrupted ? exit_interrupted : exit_ok;
             }};
 }
 

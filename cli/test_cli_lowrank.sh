@@ -106,9 +106,33 @@ run "tucker hooi --ranks 2,2,2" 0 "$FACTO" tucker X.npy --ranks 2,2,2 --method h
 json "tucker hooi reports iterations" tkh/report.json "1 <= j['result']['iters'] <= 5 and j['result']['ranks'] == [2, 2, 2]"
 numpy "tucker hooi factors are orthonormal" "
 U = np.load('tkh/factor_0.npy'); sys.exit(0 if np.allclose(U.T @ U, np.eye(2), atol=1e-10) else 1)"
+json "tucker hooi history, one entry per sweep, never increasing" tkh/report.json \
+    "len(j['history']) == j['result']['iters'] and [h['iter'] for h in j['history']] == list(range(1, j['result']['iters'] + 1)) and all(b['rel_error'] <= a['rel_error'] + 1e-12 for a, b in zip(j['history'], j['history'][1:])) and abs(j['history'][-1]['rel_error'] - j['result']['rel_error_estimate']) < 1e-15"
+has "tucker hooi shows sweeps on stderr (lines when not a terminal)" err.txt "iter 1 "
+run "tucker hooi --progress none" 0 "$FACTO" tucker X.npy --ranks 2,2,2 --method hooi --iters 3 --progress none --out tkq
+if grep -q "^iter" err.txt; then fail "tucker --progress none prints no sweeps"; else pass "tucker --progress none prints no sweeps"; fi
+run "tucker --progress bogus" 2 "$FACTO" tucker X.npy --ranks 2,2,2 --method hooi --progress bogus
+run "tucker sthosvd has no history" 0 "$FACTO" tucker X.npy --ranks 2,2,2 --out tkn
+json "tucker sthosvd history is null" tkn/report.json "j['history'] is None and j['timings']['iterations'] is None"
 run "tucker sparse hooi" 0 "$FACTO" tucker X.tns --ranks 6,5,4 --method hooi --out tks
 json "sparse hooi at full ranks" tks/report.json "j['parameters']['sparse'] and j['result']['rel_error'] < 1e-6"
 has "sparse hooi states no bound" out.txt "n/a for sparse hooi"
+run "tucker sparse hooi, all sweeps" 0 "$FACTO" tucker X.tns --ranks 2,2,2 --method hooi --iters 6 --iter-tol -1 --out tks2
+json "sparse hooi history never increases" tks2/report.json \
+    "j['result']['iters'] == 6 and len(j['history']) == 6 and all(b['rel_error'] <= a['rel_error'] + 1e-12 for a, b in zip(j['history'], j['history'][1:]))"
+
+# Ctrl-C during HOOI: the model of the last sweep and report.json are written, exit 130.
+awk 'BEGIN { s = 12345; for (i = 1; i <= 30; i++) for (j = 1; j <= 30; j++) for (k = 1; k <= 30; k++) {
+    s = (s * 1103515245 + 12345) % 2147483648; printf "%d %d %d %.17g\n", i, j, k, s / 2147483648 - 0.5 } }' >R.tns
+run "convert the 30^3 tensor" 0 "$FACTO" convert R.tns R.npy
+timeout --preserve-status -s INT 2 "$FACTO" tucker R.npy --ranks 3,3,3 --method hooi --iters 100000000 --iter-tol -1 \
+    --progress lines --out tki >out.txt 2>err.txt
+st=$?
+if [ $st -eq 130 ]; then pass "tucker hooi Ctrl-C exits 130"; else fail "tucker hooi Ctrl-C exits 130 (got $st)"; fi
+json "tucker hooi Ctrl-C report marked interrupted" tki/report.json \
+    "j['result']['interrupted'] is True and j['result']['iters'] >= 1 and len(j['history']) == j['result']['iters']"
+files "tucker hooi Ctrl-C still writes the model" tki core.npy factor_0.npy factor_1.npy factor_2.npy
+has "tucker hooi Ctrl-C says so" err.txt "interrupted"
 run "tucker sparse input, sthosvd" 0 "$FACTO" tucker X.tns --ranks 3,3,3 --out tkd
 json "sparse sthosvd made dense" tkd/report.json "not j['parameters']['sparse'] and j['result']['rel_error'] < 1"
 

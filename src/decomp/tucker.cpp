@@ -216,6 +216,7 @@ basic_tucker_result<T> hooi(basic_tensor_view<const T> X, const tucker_options& 
         }
     };
     for (int it = 1; it <= o.max_iters; ++it) {
+        const auto sweep_start = clock_type::now();
         basic_tensor<T> Y;
         update(project(X, U, right), 0, h, Y);
         update(project(X, U, left), h, N, Y);
@@ -223,12 +224,15 @@ basic_tucker_result<T> hooi(basic_tensor_view<const T> X, const tucker_options& 
         const double c2 = norm2_of(r.model.core);
         const double e = nx > 0 ? std::sqrt(std::max(0.0, x2 - c2)) / nx : 0.0;
         r.iters = it;
+        r.history.push_back(e);
         const double change = err - e;
         err = e;
-        if (change < o.iter_tol) {
-            r.converged = true;
+        if (change < o.iter_tol) r.converged = true;
+        if (o.on_iteration && !o.on_iteration({it, e, change, since(sweep_start)}) && !r.converged) {
+            r.interrupted = true;
             break;
         }
+        if (r.converged) break;
     }
     finish(X, x2, o, r);
     r.seconds = since(t0);

@@ -161,6 +161,7 @@ tucker_result tucker_hooi(const coo_tensor& X, const tucker_options& o) {
     r.converged = false;
     matrix Y;
     for (int it = 1; it <= o.max_iters; ++it) {
+        const auto sweep_start = std::chrono::steady_clock::now();
         for (int n = 0; n < N; ++n) {
             Y = chains[static_cast<std::size_t>(n)](U);
             U[static_cast<std::size_t>(n)] = leading_left(Y, o.ranks[static_cast<std::size_t>(n)]);
@@ -174,12 +175,15 @@ tucker_result tucker_hooi(const coo_tensor& X, const tucker_options& o) {
         const double c = norm(r.model.core.view());
         const double e = nx > 0 ? std::sqrt(std::max(0.0, x2 - c * c)) / nx : 0.0;
         r.iters = it;
+        r.history.push_back(e);
         const double change = err - e;
         err = e;
-        if (it > 1 && change < o.iter_tol) {
-            r.converged = true;
+        if (it > 1 && change < o.iter_tol) r.converged = true;
+        if (o.on_iteration && !o.on_iteration({it, e, change, since(sweep_start)}) && !r.converged) {
+            r.interrupted = true;
             break;
         }
+        if (r.converged) break;
     }
     r.rel_error = r.rel_error_estimate = err;
     r.seconds = since(t0);

@@ -209,6 +209,79 @@ TYPED_TEST(Tucker, HooiImprovesOnStHosvd) {
     EXPECT_FALSE(capped.converged);
 }
 
+TYPED_TEST(Tucker, HooiHistoryIsNonIncreasingAndTheCallbackCanStop) {
+    using T = TypeParam;
+    const double eps = std::numeric_limits<T>::epsilon();
+    auto X = planted<T>({16, 13, 11}, {6, 5, 4}, 31).full();
+    add_noise(X, 0.4, 32);
+    const shape_t ranks{3, 3, 2};  // below the planted ranks: HOOI has work to do
+    const auto st = tucker_sthosvd(X.view(), {.ranks = ranks, .check_error = false});
+    std::vector<tucker_iteration> seen;
+    tucker_options o{.ranks = ranks, .max_iters = 40, .iter_tol = 0};
+    o.on_iteration = [&seen](const tucker_iteration& it) {
+        seen.push_back(it);
+        return true;
+    };
+    const auto r = tucker_hooi(X.view(), o);
+    ASSERT_EQ(r.history.size(), static_cast<std::size_t>(r.iters));
+    ASSERT_EQ(seen.size(), r.history.size());
+    EXPECT_FALSE(r.interrupted);
+    // Never above the start, never increasing (up to the estimate's rounding), and the last
+    // entry is the reported estimate.
+    const double slack = 100 * eps;
+    EXPECT_LE(r.history[0], st.rel_error_estimate + slack);
+    for (std::size_t i = 0; i < r.history.size(); ++i) {
+        EXPECT_EQ(seen[i].iter, static_cast<int>(i) + 1);
+        EXPECT_EQ(seen[i].rel_error, r.history[i]);
+        EXPECT_GE(seen[i].seconds, 0.0);
+        if (i > 0) {
+            EXPECT_LE(r.history[i], r.history[i - 1] + slack) << "sweep " << i + 1;
+            EXPECT_DOUBLE_EQ(seen[i].change, r.history[i - 1] - r.history[i]);
+        }
+    }
+    EXPECT_DOUBLE_EQ(r.history.back(), r.rel_error_estimate);
+    EXPECT_LT(r.history.back(), r.history.front());  // HOOI did improve on this input
+
+    // Stopping after sweep 2: the model of sweep 2, marked interrupted.
+    tucker_options stop{.ranks = ranks, .max_iters = 40, .iter_tol = 0};
+    stop.on_iteration = [](const tucker_iteration& it) { return it.iter < 2; };
+    const auto s2 = tucker_hooi(X.view(), stop);
+    EXPECT_TRUE(s2.interrupted);
+    EXPECT_FALSE(s2.converged);
+    EXPECT_EQ(s2.iters, 2);
+    ASSERT_EQ(s2.history.size(), 2u);
+    EXPECT_EQ(s2.history[1], r.history[1]);
+    EXPECT_EQ(s2.model.core.values(), tucker_hooi(X.view(), {.ranks = ranks, .max_iters = 2, .iter_tol = 0})
+                                          .model.core.values());
+    EXPECT_TRUE(tucker_sthosvd(X.view(), {.ranks = ranks}).history.empty());
+}
+
+TEST(Tucker, SparseHooiHistoryIsNonIncreasingAndTheCallbackCanStop) {
+    auto D = planted<double>({15, 12, 10}, {5, 4, 3}, 51).full();
+    add_noise(D, 0.3, 52);
+    coo_tensor X(D.shape());
+    for (index_t i = 0; i < 15; ++i)
+        for (index_t j = 0; j < 12; ++j)
+            for (index_t k = 0; k < 10; ++k)
+                if ((i + 2 * j + 3 * k) % 3 != 0) {  // two thirds of the entries
+                    const index_t c[] = {i, j, k};
+                    X.push_back(c, D(i, j, k));
+                }
+    int calls = 0;
+    tucker_options o{.ranks = {3, 2, 2}, .max_iters = 30, .iter_tol = 0, .seed = 3};
+    o.on_iteration = [&calls](const tucker_iteration&) { return ++calls < 1000; };
+    const auto r = tucker_hooi(X, o);
+    ASSERT_EQ(r.history.size(), static_cast<std::size_t>(r.iters));
+    EXPECT_EQ(calls, r.iters);
+    for (std::size_t i = 1; i < r.history.size(); ++i) EXPECT_LE(r.history[i], r.history[i - 1] + 1e-13) << i;
+    EXPECT_DOUBLE_EQ(r.history.back(), r.rel_error);
+    o.on_iteration = [](const tucker_iteration& it) { return it.iter < 3; };
+    const auto s3 = tucker_hooi(X, o);
+    EXPECT_TRUE(s3.interrupted);
+    EXPECT_EQ(s3.iters, 3);
+    EXPECT_EQ(s3.history[2], r.history[2]);
+}
+
 TEST(Tucker, RejectsBadInput) {
     tensor X({3, 4, 2}, 1.0);
     EXPECT_THROW((void)tucker_hosvd(X.view(), {}), invalid_argument);

@@ -1,6 +1,7 @@
 // facto/decomp/tucker.hpp: Tucker decomposition of dense tensors (HOSVD, ST-HOSVD, HOOI).
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "facto/core/matrix.hpp"
@@ -28,6 +29,16 @@ struct basic_tucker_tensor {
 using tucker_tensor = basic_tucker_tensor<double>;
 using tucker_tensor_f = basic_tucker_tensor<float>;
 
+/// One HOOI sweep, as reported to tucker_options::on_iteration.
+struct tucker_iteration {
+    int iter = 0;          ///< 1-based
+    double rel_error = 0;  ///< sqrt(||X||^2 - ||core||^2) / ||X|| after the sweep
+    /// Previous error minus this one (for sweep 1 of dense HOOI, the ST-HOSVD start's; of
+    /// sparse HOOI, 1). Non-negative up to rounding: HOOI never increases the error.
+    double change = 0;
+    double seconds = 0;    ///< wall time of the sweep
+};
+
 /// Settings for tucker_hosvd(), tucker_sthosvd() and tucker_hooi().
 struct tucker_options {
     /// Fixed multilinear ranks, one per mode, 1 <= R_n <= I_n. Empty: ranks chosen from tol.
@@ -47,6 +58,9 @@ struct tucker_options {
     /// from ||X||^2 - ||core||^2, which loses digits below ~sqrt(machine eps) relative error.
     bool check_error = true;
     std::uint64_t seed = 0;    ///< sparse HOOI: seed of the random orthonormal start
+    /// HOOI only: called after every sweep; return false to stop (e.g. on Ctrl-C). The result
+    /// then holds the model of the last completed sweep, with interrupted = true.
+    std::function<bool(const tucker_iteration&)> on_iteration;
 };
 
 template <class T>
@@ -60,6 +74,10 @@ struct basic_tucker_result {
     double error_bound = 0;
     int iters = 0;           ///< HOOI sweeps done (0 for HOSVD and ST-HOSVD)
     bool converged = true;   ///< HOOI: the improvement fell below iter_tol within max_iters
+    bool interrupted = false;  ///< HOOI: on_iteration asked to stop
+    /// HOOI: the relative error sqrt(||X||^2 - ||core||^2) / ||X|| after each sweep (iters
+    /// entries), non-increasing up to rounding. Empty for HOSVD and ST-HOSVD.
+    std::vector<double> history;
     double seconds = 0;      ///< total wall time
     double setup_seconds = 0;  ///< HOOI: time of the ST-HOSVD start
 };
