@@ -42,6 +42,7 @@ from ._facto import (
     tt_round,
     tt_tensor,
     tucker,
+    tucker_iteration,
     tucker_result,
     tucker_tensor,
     write_csv_coo,
@@ -57,6 +58,6 @@ __all__ = [
     "cp_result", "csf_policy", "csf_set", "factor_match_score", "file_problem", "kruskal_tensor",
     "make_csf_set", "mttkrp", "norm", "parse_tns", "read_csv_coo", "read_csv_dense", "read_mtx",
     "read_mtx_dense", "read_npy", "read_npz", "read_tensor", "read_tns", "supported_formats", "svd",
-    "svd_result", "to_coo", "to_dense", "tt", "tt_round", "tt_tensor", "tucker", "tucker_result",
-    "tucker_tensor", "write_csv_coo", "write_mtx", "write_npy", "write_npz", "write_tensor", "write_tns",
+    "svd_result", "to_coo", "to_dense", "tt", "tt_round", "tt_tensor", "tucker", "tucker_iteration",
+    "tucker_result", "tucker_tensor", "write_csv_coo", "write_mtx", "write_npy", "write_npz", "write_tensor", "write_tns",
 ]

@@ -1,6 +1,7 @@
 // python/src/lowrank.cpp: bindings of facto/decomp/{svd,tucker,tt}: truncated SVD (exact and
 // randomized, dense and sparse), Tucker (HOSVD, ST-HOSVD, HOOI; sparse HOOI) and tensor trains,
 // computed with the GIL released. float32 inputs stay float32; everything else is float64.
+#include <pybind11/functional.h>
 #include <pybind11/stl.h>
 
 #include <cmath>
@@ -262,7 +263,8 @@ struct py_tucker_result {
     std::string method;
     double rel_error = 0, rel_error_estimate = 0, error_bound = 0;
     int iters = 0;
-    bool converged = true;
+    bool converged = true, interrupted = false;
+    std::vector<double> history;
     double seconds = 0, setup_seconds = 0;
 };
 
@@ -276,6 +278,8 @@ py_tucker_result to_python(basic_tucker_result<T>&& r, std::string method) {
     out.error_bound = r.error_bound;
     out.iters = r.iters;
     out.converged = r.converged;
+    out.interrupted = r.interrupted;
+    out.history = std::move(r.history);
     out.seconds = r.seconds;
     out.setup_seconds = r.setup_seconds;
     return out;
@@ -291,7 +295,8 @@ basic_tucker_result<T> dense_tucker(const std::string& method, const dense_input
 }
 
 py_tucker_result run_tucker(py::object X, py::object ranks, py::object tol, py::object method_arg, int max_iters,
-                            double iter_tol, std::uint64_t seed, bool check_error) {
+                            double iter_tol, std::uint64_t seed, bool check_error, py::object on_iteration,
+                            bool progress) {
     const char* who = "tucker";
     const bool sparse = is_sparse(X);
     std::string method = method_arg.is_none() ? (sparse ? "hooi" : "sthosvd") : py::str(method_arg).cast<std::string>();
@@ -307,6 +312,32 @@ py_tucker_result run_tucker(py::object X, py::object ranks, py::object tol, py::
     o.iter_tol = iter_tol;
     o.seed = seed;
     o.check_error = check_error;
+    if (!on_iteration.is_none() && !PyCallable_Check(on_iteration.ptr()))
+        throw invalid_argument("tucker: on_iteration must be callable");
+
+    // Called between HOOI sweeps on the calling thread with the GIL released (as cp_als does):
+    // take it back to look for Ctrl-C, print progress and call the user's function.
+    std::optional<py::error_already_set> pending;
+    o.on_iteration = [&](const tucker_iteration& it) -> bool {
+        py::gil_scoped_acquire gil;
+        try {
+            if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+            if (progress) {
+                char line[128];
+                std::snprintf(line, sizeof line, "tucker hooi iter %4d  rel_error %.6e  change %.3e  %.3fs\n", it.iter,
+                              it.rel_error, it.change, it.seconds);
+                py::module_::import("sys").attr("stderr").attr("write")(line);
+            }
+            if (!on_iteration.is_none()) {
+                const py::object ret = on_iteration(it);
+                if (!ret.is_none() && !py::bool_(ret)) return false;
+            }
+        } catch (py::error_already_set& e) {
+            pending.emplace(std::move(e));
+            return false;
+        }
+        return true;
+    };
 
     if (sparse) {
         const coo_tensor C = as_coo(X);
@@ -316,14 +347,17 @@ py_tucker_result run_tucker(py::object X, py::object ranks, py::object tol, py::
             py::gil_scoped_release release;
             r = tucker_hooi(C, o);
         }
+        if (pending) throw *pending;
         return to_python(std::move(r), method);
     }
     // Fortran order is copied to C order: the core of the transposed problem would need its
     // modes reversed, a copy as large as the input's for small ranks anyway.
     const dense_input in = as_dense(X, who, false);
     o.ranks = rank_list(ranks, in.shape.size(), who, "ranks");
-    if (in.single) return to_python(dense_tucker<float>(method, in, o), method);
-    return to_python(dense_tucker<double>(method, in, o), method);
+    py_tucker_result r = in.single ? to_python(dense_tucker<float>(method, in, o), method)
+                                   : to_python(dense_tucker<double>(method, in, o), method);
+    if (pending) throw *pending;
+    return r;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -503,6 +537,18 @@ tucker_tensor(core, factors): core is an R_0 x ... x R_{N-1} array, factors a li
         .def("full", &tucker_full, "The dense tensor, by a chain of mode products (GIL released).")
         .def("__repr__", &tucker_tensor_repr);
 
+    py::class_<tucker_iteration>(m, "tucker_iteration", "One HOOI sweep, as reported to on_iteration.")
+        .def_readonly("iter", &tucker_iteration::iter, "1-based")
+        .def_readonly("rel_error", &tucker_iteration::rel_error, "sqrt(||X||^2 - ||core||^2) / ||X|| after the sweep")
+        .def_readonly("change", &tucker_iteration::change, "previous error minus this one")
+        .def_readonly("seconds", &tucker_iteration::seconds, "wall time of the sweep")
+        .def("__repr__", [](const tucker_iteration& it) {
+            char s[160];
+            std::snprintf(s, sizeof s, "tucker_iteration(iter=%d, rel_error=%.17g, change=%.17g, seconds=%.6g)", it.iter,
+                          it.rel_error, it.change, it.seconds);
+            return std::string(s);
+        });
+
     py::class_<py_tucker_result>(m, "tucker_result", "Result of facto.tucker (not converging is a result, not an error).")
         .def_readonly("model", &py_tucker_result::model, "tucker_tensor")
         .def_property_readonly(
@@ -519,18 +565,23 @@ tucker_tensor(core, factors): core is an R_0 x ... x R_{N-1} array, factors a li
                       "HOSVD / ST-HOSVD truncation bound (hooi: that of its ST-HOSVD start; sparse hooi: 0)")
         .def_readonly("iters", &py_tucker_result::iters, "HOOI sweeps done (0 for hosvd and sthosvd)")
         .def_readonly("converged", &py_tucker_result::converged, "HOOI: the improvement fell below iter_tol")
+        .def_readonly("interrupted", &py_tucker_result::interrupted, "HOOI: on_iteration asked to stop")
+        .def_readonly("history", &py_tucker_result::history,
+                      "HOOI: relative error after each sweep (iters entries, non-increasing); empty otherwise")
         .def_readonly("seconds", &py_tucker_result::seconds, "total wall time")
         .def_readonly("setup_seconds", &py_tucker_result::setup_seconds, "HOOI: time of its start")
         .def("__repr__", [](const py_tucker_result& r) {
             char s[200];
-            std::snprintf(s, sizeof s, "tucker_result(method='%s', rel_error=%.6g, iters=%d, converged=%s, ",
-                          r.method.c_str(), r.rel_error, r.iters, r.converged ? "True" : "False");
+            std::snprintf(s, sizeof s,
+                          "tucker_result(method='%s', rel_error=%.6g, iters=%d, converged=%s, interrupted=%s, ",
+                          r.method.c_str(), r.rel_error, r.iters, r.converged ? "True" : "False",
+                          r.interrupted ? "True" : "False");
             return std::string(s) + "model=" + tucker_tensor_repr(r.model) + ")";
         });
 
     m.def("tucker", &run_tucker, py::arg("X"), py::arg("ranks") = py::none(), py::kw_only(), py::arg("tol") = py::none(),
           py::arg("method") = py::none(), py::arg("max_iters") = 50, py::arg("iter_tol") = 1e-10, py::arg("seed") = 0,
-          py::arg("check_error") = true,
+          py::arg("check_error") = true, py::arg("on_iteration") = py::none(), py::arg("progress") = false,
           R"doc(Tucker decomposition X ~= core x_0 U_0 ... x_{N-1} U_{N-1} with orthonormal factors.
 
 X: a dense array (float64 or float32 in C order used in place; Fortran order and other dtypes are
@@ -546,7 +597,11 @@ The keyword arguments are the fields of the C++ tucker_options:
   iter_tol     HOOI stops when the relative error improves by less than this
   seed         sparse HOOI: seed of the random orthonormal start
   check_error  measure rel_error from the explicit residual (dense input)
-The GIL is released while computing. Raises ValueError for missing or bad ranks, a negative
+  on_iteration HOOI: called with a tucker_iteration after every sweep; returning False stops
+               the run, which then returns the last sweep's model with interrupted=True
+  progress     HOOI: print one line per sweep to sys.stderr
+The GIL is released while computing. Ctrl-C (checked after every HOOI sweep) raises
+KeyboardInterrupt; an exception raised by on_iteration stops the run and propagates. Raises ValueError for missing or bad ranks, a negative
 tol, an unknown method, a non-finite entry, or a method other than hooi on sparse input.)doc");
 
     py::class_<py_tt>(m, "tt_tensor", R"doc(A tensor train: X[i_0, ..., i_{d-1}] = G_0[:, i_0, :] @ ... @ G_{d-1}[:, i_{d-1}, :].

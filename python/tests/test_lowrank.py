@@ -1,5 +1,7 @@
 """svd, tucker, tt and tt_round from Python: NumPy references, planted models, tolerance
 guarantees, sparse inputs, float32, layouts, the GIL, and errors."""
+import os
+import signal
 import threading
 import time
 
@@ -271,6 +273,43 @@ def test_tucker_sparse_agrees_with_dense():
     M = planted_matrix(30, 20, 3, seed=2, zero_rows=0.5)
     m = facto.tucker(sp.csr_matrix(M), [3, 3])
     np.testing.assert_allclose(m.full(), facto.tucker(M, [3, 3]).full(), atol=1e-9 * np.abs(M).max())
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_tucker_hooi_history_and_callback(rng, sparse):
+    shape = (12, 11, 10)
+    X = ttm_full(rng.standard_normal(shape), [np.diag(np.geomspace(1, 0.1, d)) for d in shape])
+    data = facto.to_coo(X) if sparse else X
+    seen = []
+    r = facto.tucker(data, (3, 3, 3), method="hooi", max_iters=40, iter_tol=0, on_iteration=seen.append)
+    assert r.iters == len(r.history) == len(seen) and r.iters >= 2 and not r.interrupted
+    assert [it.iter for it in seen] == list(range(1, r.iters + 1))
+    assert [it.rel_error for it in seen] == r.history
+    assert np.all(np.diff(r.history) <= 1e-12)  # HOOI never increases the error
+    assert r.history[-1] == pytest.approx(r.rel_error_estimate, abs=1e-12)
+    assert all(it.change == pytest.approx(a - b, abs=1e-15) for it, a, b in zip(seen[1:], r.history, r.history[1:]))
+    stopped = facto.tucker(data, (3, 3, 3), method="hooi", max_iters=40, iter_tol=0, on_iteration=lambda it: it.iter < 2)
+    assert stopped.interrupted and stopped.iters == 2 and len(stopped.history) == 2
+    assert stopped.history == r.history[:2]
+    assert facto.tucker(X, (3, 3, 3)).history == []  # sthosvd: no sweeps
+
+
+def test_tucker_callback_errors_progress_and_ctrl_c(rng, capsys):
+    X = rng.standard_normal((8, 7, 6))
+
+    def boom(it):
+        raise RuntimeError(f"stop at {it.iter}")
+
+    with pytest.raises(RuntimeError, match="stop at 1"):
+        facto.tucker(X, 2, method="hooi", on_iteration=boom)
+    with pytest.raises(KeyboardInterrupt):
+        facto.tucker(X, 2, method="hooi", iter_tol=0, max_iters=1000,
+                     on_iteration=lambda it: os.kill(os.getpid(), signal.SIGINT))
+    with pytest.raises(ValueError, match="callable"):
+        facto.tucker(X, 2, method="hooi", on_iteration=3)
+    r = facto.tucker(X, 2, method="hooi", max_iters=3, iter_tol=0, progress=True)
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == r.iters == 3 and err[0].startswith("tucker hooi iter    1  rel_error ")
 
 
 def test_tucker_float32():
