@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <bit>
+#include <functional>
 #include <chrono>
 #include <limits>
 #include <mutex>
@@ -84,12 +86,14 @@ std::uint64_t below(std::mt19937_64& rng, std::uint64_t n) {
 
 struct flip_walker::impl {
     int n, m, p;
+    product_kind product;
+    bool linear;                                             // linear-dependence reductions on
     std::vector<std::array<factor_t, 3>> f;                  // the terms
     std::array<std::vector<std::int32_t>, 3> next, prev;     // per-position lists
     std::array<factor_index, 3> index;
     std::vector<std::int32_t> work;                          // terms to check for reductions
 
-    explicit impl(const scheme& s) : n(s.n), m(s.m), p(s.p) {
+    impl(const scheme& s, bool linear_reductions) : n(s.n), m(s.m), p(s.p), product(s.product), linear(linear_reductions) {
         require_valid(s, "fmm::flip_walker");
         f.reserve(s.terms.size() + 16);
         for (const term& t : s.terms) f.push_back({t.u, t.v, t.w});
@@ -161,7 +165,76 @@ struct flip_walker::impl {
         if (keep && *keep == last) *keep = t;
     }
 
-    // Merges terms sharing two factors, starting from the terms in `work`, until none is left.
+    // Linear-dependence reduction involving term x: x shares its factor a (position `a`) with
+    // other terms, and its factor in a second position b is the sum of theirs over a subset S
+    // (a GF(2) elimination over the group). Then
+    //   x + sum_{t in S} t = sum_{t in S} (a) (x) (b_t) (x) (c_t + c_x)   (c: the third position),
+    // so x goes and c_x is added to each t in S. Returns whether it applied. Pairs (|S| = 1) are
+    // the two-shared-factor merge, found by the caller first.
+    bool reduce_linear(std::int32_t x) {
+        constexpr int max_group = 64;  // combination masks are one word
+        std::array<std::int32_t, max_group> members;
+        std::array<factor_t, max_group> basis;
+        std::array<std::uint64_t, max_group> combo;
+        for (int a = 0; a < 3; ++a) {
+            const std::size_t slot = index[a].find(f[x][a]);
+            const int count = index[a].count(slot);
+            if (count < 3 || count > max_group + 1) continue;
+            int g = 0;
+            for (std::int32_t c = index[a].head(slot); c >= 0; c = next[a][c])
+                if (c != x) members[g++] = c;
+            for (int b = 0; b < 3; ++b) {
+                if (b == a) continue;
+                // Reduced row echelon basis of the members' b factors (pivot: highest bit), with
+                // the set of members each basis vector sums.
+                int rank = 0;
+                for (int e = 0; e < g; ++e) {
+                    factor_t v = f[members[e]][b];
+                    std::uint64_t mask = std::uint64_t{1} << e;
+                    for (int q = 0; q < rank; ++q)
+                        if (v & (factor_t{1} << (63 - std::countl_zero(basis[q])))) v ^= basis[q], mask ^= combo[q];
+                    if (v) basis[rank] = v, combo[rank] = mask, ++rank;
+                }
+                factor_t v = f[x][b];
+                std::uint64_t mask = 0;
+                for (int q = 0; q < rank; ++q)
+                    if (v & (factor_t{1} << (63 - std::countl_zero(basis[q])))) v ^= basis[q], mask ^= combo[q];
+                if (v != 0 || mask == 0) continue;
+                apply_linear(x, 3 - a - b, members, g, mask);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // x's factor in some position is the sum of those of the members in `mask`, which share its
+    // factor in another; k is the third position. Adds f[x][k] to their k factors, removes x.
+    void apply_linear(std::int32_t x, int k, const std::array<std::int32_t, 64>& members, int g, std::uint64_t mask) {
+        std::array<std::int32_t, 64> chosen;
+        int count = 0;
+        for (int e = 0; e < g; ++e)
+            if (mask >> e & 1) chosen[count++] = members[e];
+        const factor_t add = f[x][k];
+        std::array<std::int32_t, 64> zeroed;
+        int zeros = 0;
+        for (int e = 0; e < count; ++e) {
+            const std::int32_t t = chosen[e];
+            const factor_t value = f[t][k] ^ add;
+            if (value) {
+                set_factor(t, k, value);
+                work.push_back(t);
+            } else {
+                zeroed[zeros++] = t;
+            }
+        }
+        zeroed[zeros++] = x;
+        // Remove the highest index first: a removal moves the last term into the freed slot.
+        std::sort(zeroed.begin(), zeroed.begin() + zeros, std::greater<>());
+        for (int e = 0; e < zeros; ++e) remove_term(zeroed[e]);
+    }
+
+    // Merges terms sharing two factors, and applies linear-dependence reductions when enabled,
+    // starting from the terms in `work`, until none is left.
     void reduce_work() {
         while (!work.empty()) {
             const std::int32_t x = work.back();
@@ -180,7 +253,10 @@ struct flip_walker::impl {
                         }
                 }
             }
-            if (y < 0) continue;
+            if (y < 0) {
+                if (linear) reduce_linear(x);
+                continue;
+            }
             // x and y share every factor but k: x + y = (shared) (x) (f_k[x] + f_k[y]).
             const factor_t merged = f[x][k] ^ f[y][k];
             remove_term(x, &y);
@@ -213,13 +289,13 @@ struct flip_walker::impl {
     }
 };
 
-flip_walker::flip_walker(const scheme& s) : p_(std::make_unique<impl>(s)) {}
+flip_walker::flip_walker(const scheme& s, bool linear_reductions) : p_(std::make_unique<impl>(s, linear_reductions)) {}
 flip_walker::~flip_walker() = default;
 
 int flip_walker::rank() const noexcept { return static_cast<int>(p_->f.size()); }
 
 scheme flip_walker::current() const {
-    scheme s{p_->n, p_->m, p_->p, {}};
+    scheme s{p_->n, p_->m, p_->p, {}, p_->product};
     s.terms.reserve(p_->f.size());
     for (const auto& t : p_->f) s.terms.push_back({t[0], t[1], t[2]});
     return s;
@@ -323,7 +399,7 @@ search_result search(const scheme& start, const search_options& opts) {
 
     scheme first = start;
     {
-        flip_walker w(start);
+        flip_walker w(start, opts.linear_reductions);
         w.reduce_all();
         first = w.current();
     }
@@ -399,7 +475,7 @@ search_result search(const scheme& start, const search_options& opts) {
                 run_rank = first.rank();
                 failed_walks = 0;
             }
-            flip_walker w(run_pool[below(rng, run_pool.size())]);
+            flip_walker w(run_pool[below(rng, run_pool.size())], opts.linear_reductions);
             if (failed_walks >= opts.plateau_walks) w.plus_transition(rng);
             std::uint64_t path = 0, since_change = 0;
             int last_rank = w.rank();

@@ -2,6 +2,7 @@
 // verification by popcount parity, and the text and .npy formats.
 #include "facto/fmm/scheme.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <filesystem>
@@ -36,18 +37,100 @@ factor_t cik_to_cki(factor_t w, int n, int p) {
 
 }  // namespace
 
-void check_format(int n, int m, int p) {
+const char* product_name(product_kind kind) noexcept {
+    switch (kind) {
+        case product_kind::a_at: return "aat";
+        case product_kind::upper_triangular: return "triu";
+        case product_kind::symmetric: return "sym";
+        case product_kind::general: break;
+    }
+    return "general";
+}
+
+product_kind parse_product(const std::string& name) {
+    for (product_kind k : {product_kind::general, product_kind::a_at, product_kind::upper_triangular,
+                           product_kind::symmetric})
+        if (name == product_name(k)) return k;
+    throw invalid_argument("fmm::parse_product: product '" + name + "': expected general, aat, triu or sym");
+}
+
+void check_format(int n, int m, int p, product_kind kind) {
     if (n < 1 || m < 1 || p < 1 || n * m > 64 || m * p > 64 || p * n > 64)
         throw invalid_argument("fmm::check_format: format " + fmt_format(scheme{n, m, p, {}}) +
                                ": expected dimensions >= 1 with n*m, m*p and p*n at most 64 (one word per factor)");
+    if (kind == product_kind::a_at && p != n)
+        throw invalid_argument("fmm::check_format: product aat (C = A A^T) of format " + fmt_format(scheme{n, m, p, {}}) +
+                               ": expected P = N (A is N x M, A^T is M x N)");
+    if ((kind == product_kind::upper_triangular || kind == product_kind::symmetric) && m != n)
+        throw invalid_argument("fmm::check_format: product " + std::string(product_name(kind)) + " of format " +
+                               fmt_format(scheme{n, m, p, {}}) + ": expected M = N (A is square)");
 }
 
-scheme standard_scheme(int n, int m, int p) {
-    check_format(n, m, p);
-    scheme s{n, m, p, {}};
+factor_t allowed_bits(int n, int m, int p, product_kind kind, int position) {
+    check_format(n, m, p, kind);
+    // Upper triangle (i <= j) of an N x N mask, row-major.
+    auto upper = [](int size) {
+        factor_t f = 0;
+        for (int i = 0; i < size; ++i)
+            for (int j = i; j < size; ++j) f |= bit(i * size + j);
+        return f;
+    };
+    switch (position) {
+        case 0:
+            return kind == product_kind::upper_triangular || kind == product_kind::symmetric ? upper(n) : low_mask(n * m);
+        case 1: return low_mask(m * p);
+        case 2:
+            // a_at: c_ik for i >= k, which is bit k*n+i of the C^T mask: its upper triangle.
+            return kind == product_kind::a_at ? upper(n) : low_mask(p * n);
+        default: throw invalid_argument("fmm::allowed_bits: position " + std::to_string(position) + ", expected 0, 1 or 2");
+    }
+}
+
+namespace {
+
+// T[x, y, z] of the product's tensor, for bits x of u, y of v and z of w in the scheme's layout.
+bool tensor_entry(int n, int m, int p, product_kind kind, int x, int y, int z) {
+    const int zk = z / n, zi = z % n;  // w bit k*n+i is c_ki
+    switch (kind) {
+        case product_kind::general:
+        case product_kind::upper_triangular: {
+            const int i = x / m, j = x % m, j2 = y / p, k = y % p;
+            return j == j2 && zk == k && zi == i && (kind == product_kind::general || i <= j);
+        }
+        case product_kind::a_at: {
+            const int i = x / m, j = x % m, k = y / m, j2 = y % m;  // v bit k*m+j is a_kj = b_jk
+            return j == j2 && zk == k && zi == i && i >= k;
+        }
+        case product_kind::symmetric: {
+            const int r = x / n, s = x % n, j = y / p, k = y % p;  // a_rs = a_sr, r <= s
+            return r <= s && zk == k && ((zi == r && j == s) || (zi == s && j == r));
+        }
+    }
+    return false;
+}
+
+}  // namespace
+
+scheme standard_scheme(int n, int m, int p, product_kind kind) {
+    check_format(n, m, p, kind);
+    scheme s{n, m, p, {}, kind};
     for (int i = 0; i < n; ++i)
         for (int j = 0; j < m; ++j)
-            for (int k = 0; k < p; ++k) s.terms.push_back({bit(i * m + j), bit(j * p + k), bit(k * n + i)});
+            for (int k = 0; k < p; ++k) {
+                const factor_t c = bit(k * n + i);
+                switch (kind) {
+                    case product_kind::general: s.terms.push_back({bit(i * m + j), bit(j * p + k), c}); break;
+                    case product_kind::a_at:
+                        if (i >= k) s.terms.push_back({bit(i * m + j), bit(k * m + j), c});
+                        break;
+                    case product_kind::upper_triangular:
+                        if (i <= j) s.terms.push_back({bit(i * m + j), bit(j * p + k), c});
+                        break;
+                    case product_kind::symmetric:
+                        s.terms.push_back({bit(std::min(i, j) * n + std::max(i, j)), bit(j * p + k), c});
+                        break;
+                }
+            }
     return s;
 }
 
@@ -76,6 +159,9 @@ scheme strassen_scheme() {
 }
 
 scheme product_scheme(const scheme& a, const scheme& b) {
+    if (a.product != product_kind::general || b.product != product_kind::general)
+        throw invalid_argument("fmm::product_scheme: expected schemes of general products, found " +
+                               std::string(product_name(a.product != product_kind::general ? a.product : b.product)));
     check_format(a.n, a.m, a.p);
     check_format(b.n, b.m, b.p);
     scheme s{a.n * b.n, a.m * b.m, a.p * b.p, {}};
@@ -100,15 +186,20 @@ scheme product_scheme(const scheme& a, const scheme& b) {
 }
 
 verify_result verify(const scheme& s) {
-    check_format(s.n, s.m, s.p);
+    check_format(s.n, s.m, s.p, s.product);
     const int nu = s.n * s.m, nv = s.m * s.p, nw = s.p * s.n;
     const std::size_t R = s.terms.size(), words = (R + 63) / 64;
     verify_result res;
+    const factor_t ok_u = allowed_bits(s.n, s.m, s.p, s.product, 0), ok_v = allowed_bits(s.n, s.m, s.p, s.product, 1),
+                   ok_w = allowed_bits(s.n, s.m, s.p, s.product, 2);
     for (std::size_t r = 0; r < R; ++r) {
         const term& t = s.terms[r];
-        if ((t.u & ~low_mask(nu)) || (t.v & ~low_mask(nv)) || (t.w & ~low_mask(nw))) {
+        if ((t.u & ~ok_u) || (t.v & ~ok_v) || (t.w & ~ok_w)) {
             res.ok = false;
-            res.message = "term " + std::to_string(r + 1) + " has bits outside the format " + fmt_format(s);
+            res.message = "term " + std::to_string(r + 1) + " has bits outside the format " + fmt_format(s) +
+                          (s.product == product_kind::general ? std::string()
+                                                              : std::string(" (product ") + product_name(s.product) +
+                                                                    ": only its independent entries)");
             return res;
         }
     }
@@ -125,14 +216,12 @@ verify_result verify(const scheme& s) {
     const auto W = slice([](const term& t) { return t.w; }, nw);
     std::vector<std::uint64_t> uv(words);
     for (int x = 0; x < nu; ++x) {
-        const int i = x / s.m, j = x % s.m;
         for (int y = 0; y < nv; ++y) {
-            const int j2 = y / s.p, k = y % s.p;
             for (std::size_t q = 0; q < words; ++q) uv[q] = U[x * words + q] & V[y * words + q];
             for (int z = 0; z < nw; ++z) {
                 int count = 0;
                 for (std::size_t q = 0; q < words; ++q) count += std::popcount(uv[q] & W[z * words + q]);
-                const int expected = (j == j2 && z == k * s.n + i) ? 1 : 0;
+                const int expected = tensor_entry(s.n, s.m, s.p, s.product, x, y, z) ? 1 : 0;
                 if ((count & 1) != expected) {
                     if (res.ok) {
                         res.ok = false;
@@ -143,12 +232,17 @@ verify_result verify(const scheme& s) {
             }
         }
     }
-    if (!res.ok)
+    if (!res.ok) {
+        // The second factor is over A for A A^T (bit k*m+j is a_kj), over B otherwise.
+        const bool aat = s.product == product_kind::a_at;
+        const int vcols = aat ? s.m : s.p;
         res.message = std::to_string(res.failures) + " Brent equations fail for " + fmt_format(s) +
+                      (s.product == product_kind::general ? "" : std::string(" product ") + product_name(s.product)) +
                       ", the first at (a" + std::to_string(res.x / s.m + 1) + std::to_string(res.x % s.m + 1) +
-                      ", b" + std::to_string(res.y / s.p + 1) + std::to_string(res.y % s.p + 1) + ", c" +
-                      std::to_string(res.z / s.n + 1) + std::to_string(res.z % s.n + 1) +
-                      " in c_ki order): expected the parity of the matrix multiplication tensor";
+                      (aat ? ", a" : ", b") + std::to_string(res.y / vcols + 1) + std::to_string(res.y % vcols + 1) +
+                      ", c" + std::to_string(res.z / s.n + 1) + std::to_string(res.z % s.n + 1) +
+                      " in c_ki order): expected the parity of the multiplication tensor";
+    }
     return res;
 }
 
@@ -164,7 +258,9 @@ std::string to_text(const scheme& s) {
     check_format(s.n, s.m, s.p);
     std::ostringstream o;
     o << "# facto fmm scheme: terms u v w, u bit i*m+j = a_ij, v bit j*p+k = b_jk, w bit k*n+i = c_ki\n";
-    o << "fmm " << s.n << " " << s.m << " " << s.p << "\nfield gf2\nconvention cki\nrank " << s.rank() << "\n";
+    o << "fmm " << s.n << " " << s.m << " " << s.p << "\nfield gf2\nconvention cki\n";
+    if (s.product != product_kind::general) o << "product " << product_name(s.product) << "\n";
+    o << "rank " << s.rank() << "\n";
     auto bits = [&](factor_t f, int count) {
         std::string str(count, '0');
         for (int i = 0; i < count; ++i)
@@ -224,6 +320,14 @@ scheme parse_text(const std::string& text, const std::string& name, bool transpo
             if (words.size() != 2 || (words[1] != "cki" && words[1] != "cik"))
                 throw parse_error(name, lineno, "expected 'convention cki' or 'convention cik', found '" + line + "'");
             cik = transpose_c || words[1] == "cik";
+        } else if (words[0] == "product") {
+            if (words.size() != 2) throw parse_error(name, lineno, "expected 'product general|aat|triu|sym'");
+            try {
+                s.product = parse_product(words[1]);
+            } catch (const invalid_argument&) {
+                throw parse_error(name, lineno, "product '" + words[1] + "': expected general, aat, triu or sym");
+            }
+            if (!s.terms.empty()) throw parse_error(name, lineno, "the 'product' line must come before the terms");
         } else if (words[0] == "rank") {
             if (words.size() != 2) throw parse_error(name, lineno, "expected 'rank R'");
             try {
@@ -246,6 +350,11 @@ scheme parse_text(const std::string& text, const std::string& name, bool transpo
         }
     }
     if (!have_format) throw parse_error(name, 0, "no 'fmm N M P' line: expected a facto fmm scheme");
+    try {
+        check_format(s.n, s.m, s.p, s.product);
+    } catch (const invalid_argument& e) {
+        throw parse_error(name, 0, e.what());
+    }
     if (declared_rank >= 0 && declared_rank != s.rank())
         throw parse_error(name, 0,
                           "'rank " + std::to_string(declared_rank) + "' but " + std::to_string(s.rank()) +
@@ -261,6 +370,10 @@ void write_scheme_text(const std::string& path, const scheme& s) { write_file_at
 
 void write_scheme_npy(const std::string& folder, const scheme& s) {
     check_format(s.n, s.m, s.p);
+    if (s.product != product_kind::general)
+        throw invalid_argument("fmm::write_scheme_npy(" + folder + "): a scheme of the structured product " +
+                               product_name(s.product) +
+                               ": the .npy folder format holds general products only; use the text format");
     std::error_code ec;
     std::filesystem::create_directories(folder, ec);
     if (ec) throw io_error("fmm::write_scheme_npy: cannot create folder '" + folder + "': " + ec.message());

@@ -9,6 +9,70 @@
 using namespace facto;
 using namespace facto::fmm;
 
+namespace {
+
+factor_t& at(term& t, int pos) { return pos == 0 ? t.u : pos == 1 ? t.v : t.w; }
+factor_t at(const term& t, int pos) { return pos == 0 ? t.u : pos == 1 ? t.v : t.w; }
+
+// Naive oracle for "fully reduced": no two terms share two factors, and within every group of
+// terms sharing a factor, the factors in each other position are linearly independent over
+// GF(2) (Gaussian elimination written out separately from the walker's).
+bool has_reduction(const scheme& s) {
+    const std::size_t R = s.terms.size();
+    for (std::size_t a = 0; a < R; ++a)
+        for (std::size_t b = a + 1; b < R; ++b) {
+            int shared = 0;
+            for (int q = 0; q < 3; ++q) shared += at(s.terms[a], q) == at(s.terms[b], q);
+            if (shared >= 2) return true;
+        }
+    for (int q = 0; q < 3; ++q)
+        for (std::size_t a = 0; a < R; ++a) {
+            std::vector<std::size_t> group;
+            for (std::size_t b = 0; b < R; ++b)
+                if (at(s.terms[b], q) == at(s.terms[a], q)) group.push_back(b);
+            if (group.size() < 3 || group.front() != a) continue;  // each group once
+            for (int other = 0; other < 3; ++other) {
+                if (other == q) continue;
+                std::vector<factor_t> rows;
+                for (std::size_t g : group) rows.push_back(at(s.terms[g], other));
+                std::size_t rank = 0;
+                for (int bit = 63; bit >= 0; --bit) {
+                    std::size_t pivot = rank;
+                    while (pivot < rows.size() && !(rows[pivot] >> bit & 1)) ++pivot;
+                    if (pivot == rows.size()) continue;
+                    std::swap(rows[rank], rows[pivot]);
+                    for (std::size_t r = 0; r < rows.size(); ++r)
+                        if (r != rank && (rows[r] >> bit & 1)) rows[r] ^= rows[rank];
+                    ++rank;
+                }
+                if (rank < group.size()) return true;
+            }
+        }
+    return false;
+}
+
+// Replaces k terms of s sharing factor A at position q, (A, B_i, C_i) in positions q, b, c, by
+// (A, B_i, C_i + X) and (A, B_1 + ... + B_k, X): the same tensor with one more term, and no two
+// terms sharing two factors, so only a linear-dependence reduction can remove it.
+scheme add_dependent_term(scheme s, int q, int b, std::size_t k, factor_t X) {
+    const int c = 3 - q - b;
+    std::vector<std::size_t> group;
+    for (std::size_t t = 0; t < s.terms.size() && group.size() < k; ++t)
+        if (at(s.terms[t], q) == at(s.terms[0], q)) group.push_back(t);
+    EXPECT_EQ(group.size(), k);
+    term extra = s.terms[0];
+    at(extra, b) = 0;
+    at(extra, c) = X;
+    for (std::size_t t : group) {
+        at(extra, b) ^= at(s.terms[t], b);
+        at(s.terms[t], c) ^= X;
+    }
+    s.terms.push_back(extra);
+    return s;
+}
+
+}  // namespace
+
 TEST(FmmFlipWalker, ManyRandomFlipsStayExact) {
     for (auto [n, m, p] : {std::array{2, 2, 2}, {2, 3, 4}, {3, 3, 3}, {4, 4, 4}}) {
         flip_walker w(standard_scheme(n, m, p));
@@ -221,4 +285,103 @@ TEST(FmmSearch, RestartsKeepTheBestAndAreDeterministic) {
         EXPECT_EQ(s.rank(), a.best.rank());
         EXPECT_TRUE(verify(s).ok);
     }
+}
+
+TEST(FmmFlipWalker, LinearDependenceReductionConstructed) {
+    // For every (shared position q, dependent position b): three terms (a, b1, c1 + x),
+    // (a, b2, c2 + x), (a, b1 + b2, x) of <2,2,2> + 1 term, and four terms of <3,3,3> + 1.
+    for (auto [n, k] : {std::pair{2, 2u}, {3, 3u}}) {
+        for (int q = 0; q < 3; ++q)
+            for (int b = 0; b < 3; ++b) {
+                if (b == q) continue;
+                const scheme base = standard_scheme(n, n, n);
+                const int c = 3 - q - b;
+                // x: an entry no term of the group has in position c (here: bit n*n-1 or bit 0).
+                const factor_t x = at(base.terms[0], c) == 1 ? factor_t{1} << (n * n - 1) : factor_t{1};
+                const scheme s = add_dependent_term(base, q, b, k, x);
+                ASSERT_TRUE(verify(s).ok) << verify(s).message;
+                ASSERT_EQ(s.rank(), n * n * n + 1);
+                ASSERT_TRUE(has_reduction(s));
+
+                flip_walker pairs_only(s, false);
+                EXPECT_EQ(pairs_only.reduce_all(), 0) << "no two terms share two factors, q " << q << " b " << b;
+
+                flip_walker w(s);
+                EXPECT_EQ(w.reduce_all(), 1) << "n " << n << " q " << q << " b " << b;
+                EXPECT_EQ(w.rank(), n * n * n);
+                const scheme r = w.current();
+                EXPECT_TRUE(verify(r).ok) << verify(r).message;
+                EXPECT_FALSE(has_reduction(r));
+            }
+    }
+}
+
+TEST(FmmFlipWalker, RandomWalksWithLinearReductionsStayExactAndReduced) {
+    // Verify after every move, and check with the naive oracle that no reduction is left.
+    for (auto [n, m, p] : {std::array{3, 3, 3}, {2, 3, 4}, {4, 4, 4}}) {
+        flip_walker w(standard_scheme(n, m, p));
+        w.reduce_all();
+        std::mt19937_64 rng(7);
+        for (int step = 0; step < 3000; ++step) {
+            const int before = w.rank();
+            if (step % 50 == 49) ASSERT_TRUE(w.plus_transition(rng));
+            else if (!w.random_flip(rng)) ASSERT_TRUE(w.plus_transition(rng));
+            ASSERT_LE(w.rank(), before + 1);
+            const scheme s = w.current();
+            const verify_result v = verify(s);
+            ASSERT_TRUE(v.ok) << n << m << p << " step " << step << ": " << v.message;
+            if (step % 10 == 0) ASSERT_FALSE(has_reduction(s)) << n << m << p << " step " << step;
+        }
+    }
+}
+
+TEST(FmmFlipWalker, StructuredWalksStayExactWithinTheirEntries) {
+    for (product_kind kind : {product_kind::a_at, product_kind::upper_triangular, product_kind::symmetric}) {
+        const scheme start = standard_scheme(3, 3, 3, kind);
+        flip_walker w(start);
+        std::mt19937_64 rng(11);
+        for (int step = 0; step < 4000; ++step) {
+            if (step % 40 == 39 || !w.random_flip(rng)) w.plus_transition(rng);
+            if (step % 20 != 0) continue;
+            const scheme s = w.current();
+            ASSERT_EQ(s.product, kind);
+            const verify_result v = verify(s);  // also rejects bits outside the product's entries
+            ASSERT_TRUE(v.ok) << product_name(kind) << " step " << step << ": " << v.message;
+        }
+    }
+}
+
+TEST(FmmSearch, StructuredProductsBeatTheirStandardAlgorithms) {
+    // A A^T (3x2 A, lower triangle): 12 -> 11; upper triangular 3x3 times 3x2: 12 -> 11;
+    // symmetric 2x2 times 2x2: 8 -> 6 (b(x+y) + (a-b)x, b(x+y) + (d-b)y per column).
+    struct run {
+        product_kind kind;
+        int n, m, p, target;
+    };
+    for (const run& r : {run{product_kind::a_at, 3, 2, 3, 11}, {product_kind::upper_triangular, 3, 3, 2, 11},
+                         {product_kind::symmetric, 2, 2, 2, 6}}) {
+        search_options o;
+        o.target_rank = r.target;
+        o.seed = 2;
+        o.max_flips = 20000000;
+        o.path_limit = 20000;
+        const scheme start = standard_scheme(r.n, r.m, r.p, r.kind);
+        const search_result res = search(start, o);
+        EXPECT_TRUE(res.reached_target) << product_name(r.kind) << " best " << res.best.rank();
+        EXPECT_LT(res.best.rank(), start.rank());
+        EXPECT_EQ(res.best.product, r.kind);
+        EXPECT_TRUE(verify(res.best).ok) << verify(res.best).message;
+    }
+}
+
+TEST(FmmSearch, LinearReductionsOffIsDeterministicToo) {
+    search_options o;
+    o.seed = 5;
+    o.max_flips = 100000;
+    o.path_limit = 20000;
+    o.linear_reductions = false;
+    const search_result a = search(standard_scheme(3, 3, 3), o);
+    const search_result b = search(standard_scheme(3, 3, 3), o);
+    EXPECT_EQ(a.best.terms, b.best.terms);
+    EXPECT_TRUE(verify(a.best).ok);
 }

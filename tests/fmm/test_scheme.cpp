@@ -190,3 +190,139 @@ TEST(FmmScheme, ProductSchemes) {
     EXPECT_TRUE(verify(mixed).ok) << verify(mixed).message;
     EXPECT_THROW(product_scheme(standard_scheme(3, 3, 3), standard_scheme(3, 3, 3)), facto::invalid_argument);
 }
+
+// ---------------------------------------------------------------------------------------
+// Structured products
+
+namespace {
+
+// Independent oracle for structured products: random GF(2) inputs built from the product's
+// independent entries (A upper triangular, symmetric, or B = A^T), C = A*B computed naively,
+// and the scheme evaluated on the independent entries; compared on the entries it computes
+// (the lower triangle for A A^T).
+bool structured_multiplies_correctly(const scheme& s, std::uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    const int n = s.n, m = s.m, p = s.p;
+    for (int trial = 0; trial < 30; ++trial) {
+        std::vector<int> A(n * m), B(m * p), C(n * p, 0), D(n * p, 0);
+        for (int& a : A) a = rng() & 1;
+        for (int& b : B) b = rng() & 1;
+        if (s.product == product_kind::upper_triangular)
+            for (int i = 0; i < n; ++i)
+                for (int j = 0; j < i; ++j) A[i * m + j] = 0;
+        if (s.product == product_kind::symmetric)
+            for (int i = 0; i < n; ++i)
+                for (int j = 0; j < i; ++j) A[i * m + j] = A[j * m + i];
+        if (s.product == product_kind::a_at)
+            for (int j = 0; j < m; ++j)
+                for (int k = 0; k < p; ++k) B[j * p + k] = A[k * m + j];
+        for (int i = 0; i < n; ++i)
+            for (int k = 0; k < p; ++k)
+                for (int j = 0; j < m; ++j) C[i * p + k] ^= A[i * m + j] & B[j * p + k];
+        for (const term& t : s.terms) {
+            int x = 0, y = 0;
+            for (int e = 0; e < n * m; ++e) x ^= ((t.u >> e) & 1) & A[e];
+            // A A^T: v is over A (bit k*m+j is a_kj); otherwise over B.
+            for (int e = 0; e < m * p; ++e) y ^= ((t.v >> e) & 1) & (s.product == product_kind::a_at ? A[e] : B[e]);
+            for (int k = 0; k < p; ++k)
+                for (int i = 0; i < n; ++i)
+                    if ((t.w >> (k * n + i)) & 1) D[i * p + k] ^= x & y;
+        }
+        for (int i = 0; i < n; ++i)
+            for (int k = 0; k < p; ++k)
+                if ((s.product != product_kind::a_at || i >= k) && C[i * p + k] != D[i * p + k]) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+TEST(FmmStructured, StandardSchemesVerifyAndMultiply) {
+    struct expect {
+        product_kind kind;
+        int n, m, p, rank;
+    };
+    for (const expect& e : {expect{product_kind::a_at, 2, 2, 2, 6}, {product_kind::a_at, 3, 2, 3, 12},
+                            {product_kind::a_at, 4, 4, 4, 40}, {product_kind::a_at, 2, 5, 2, 15},
+                            {product_kind::upper_triangular, 2, 2, 2, 6}, {product_kind::upper_triangular, 3, 3, 2, 12},
+                            {product_kind::upper_triangular, 4, 4, 5, 50}, {product_kind::symmetric, 2, 2, 2, 8},
+                            {product_kind::symmetric, 3, 3, 4, 36}}) {
+        const scheme s = standard_scheme(e.n, e.m, e.p, e.kind);
+        EXPECT_EQ(s.product, e.kind);
+        EXPECT_EQ(s.rank(), e.rank) << product_name(e.kind) << e.n << e.m << e.p;
+        const verify_result v = verify(s);
+        EXPECT_TRUE(v.ok) << product_name(e.kind) << " " << v.message;
+        EXPECT_TRUE(structured_multiplies_correctly(s, 3)) << product_name(e.kind) << e.n << e.m << e.p;
+        // The general tensor is another tensor: the same terms do not verify as a general product.
+        scheme general = s;
+        general.product = product_kind::general;
+        EXPECT_FALSE(verify(general).ok) << product_name(e.kind);
+    }
+    // The general kind is the plain standard algorithm.
+    EXPECT_EQ(standard_scheme(2, 3, 4, product_kind::general).terms, standard_scheme(2, 3, 4).terms);
+}
+
+TEST(FmmStructured, VerifyAgreesWithTheOracleOnBrokenSchemes) {
+    // Flipping any allowed bit of any factor of the standard structured schemes breaks them,
+    // and the oracle agrees; a bit outside the independent entries is rejected as such.
+    for (product_kind kind : {product_kind::a_at, product_kind::upper_triangular, product_kind::symmetric}) {
+        const scheme good = standard_scheme(2, 2, 2, kind);
+        for (std::size_t r = 0; r < good.terms.size(); ++r)
+            for (int pos = 0; pos < 3; ++pos)
+                for (int b = 0; b < 4; ++b) {
+                    scheme bad = good;
+                    factor_t& f = pos == 0 ? bad.terms[r].u : pos == 1 ? bad.terms[r].v : bad.terms[r].w;
+                    f ^= factor_t{1} << b;
+                    const verify_result v = verify(bad);
+                    EXPECT_FALSE(v.ok) << product_name(kind) << " term " << r << " pos " << pos << " bit " << b;
+                    const bool allowed = allowed_bits(2, 2, 2, kind, pos) >> b & 1;
+                    if (allowed) EXPECT_FALSE(structured_multiplies_correctly(bad, 11)) << product_name(kind);
+                    else EXPECT_NE(v.message.find("outside"), std::string::npos) << v.message;
+                }
+    }
+    // a11 a12 a13 a22 a23 a33: bits 0, 1, 2, 4, 5, 8.
+    EXPECT_EQ(allowed_bits(3, 3, 3, product_kind::upper_triangular, 0), factor_t{0b100'110'111});
+    EXPECT_EQ(allowed_bits(2, 2, 2, product_kind::a_at, 2), factor_t{0b1011});  // c11, c21, c22 (bits k*2+i, i >= k)
+}
+
+TEST(FmmStructured, FormatChecksAndNames) {
+    EXPECT_THROW(check_format(2, 3, 3, product_kind::a_at), facto::invalid_argument);
+    EXPECT_THROW(check_format(2, 3, 3, product_kind::upper_triangular), facto::invalid_argument);
+    EXPECT_THROW(check_format(3, 2, 3, product_kind::symmetric), facto::invalid_argument);
+    EXPECT_NO_THROW(check_format(3, 5, 3, product_kind::a_at));
+    EXPECT_NO_THROW(check_format(3, 3, 5, product_kind::symmetric));
+    EXPECT_THROW(standard_scheme(2, 3, 4, product_kind::a_at), facto::invalid_argument);
+    for (product_kind k : {product_kind::general, product_kind::a_at, product_kind::upper_triangular,
+                           product_kind::symmetric})
+        EXPECT_EQ(parse_product(product_name(k)), k);
+    EXPECT_THROW(parse_product("lower"), facto::invalid_argument);
+    EXPECT_THROW(product_scheme(standard_scheme(2, 2, 2, product_kind::a_at), strassen_scheme()), facto::invalid_argument);
+}
+
+TEST(FmmStructured, TextRoundTripAndErrors) {
+    for (product_kind kind : {product_kind::a_at, product_kind::upper_triangular, product_kind::symmetric}) {
+        const scheme s = standard_scheme(3, 3, 3, kind);
+        const std::string text = to_text(s);
+        EXPECT_NE(text.find(std::string("product ") + product_name(kind)), std::string::npos);
+        const scheme back = parse_text(text, "mem");
+        EXPECT_EQ(back.product, kind);
+        EXPECT_EQ(back.terms, s.terms);
+        // Without its product line the file is read as a general product and does not verify.
+        std::string general = text;
+        general.erase(general.find("product "), general.find('\n', general.find("product ")) - general.find("product ") + 1);
+        EXPECT_THROW(parse_text(general, "mem"), facto::invalid_argument);
+    }
+    EXPECT_EQ(to_text(strassen_scheme()).find("product"), std::string::npos);  // general files are unchanged
+    try {
+        parse_text("fmm 2 2 2\nproduct lower\n", "p.txt");
+        FAIL();
+    } catch (const facto::parse_error& e) {
+        EXPECT_EQ(e.line(), 2u);
+        EXPECT_NE(std::string(e.what()).find("aat, triu or sym"), std::string::npos);
+    }
+    EXPECT_THROW(parse_text("fmm 2 3 4\nproduct aat\n", "p.txt"), facto::parse_error);  // P != N
+    EXPECT_THROW(parse_text("fmm 2 2 2\n1000 1000 1000\nproduct sym\n", "p.txt"), facto::parse_error);
+    const std::string dir = temp_path("npy_structured");
+    EXPECT_THROW(write_scheme_npy(dir, standard_scheme(2, 2, 2, product_kind::symmetric)), facto::invalid_argument);
+    std::filesystem::remove_all(dir);
+}

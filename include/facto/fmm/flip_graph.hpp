@@ -15,8 +15,10 @@ namespace facto::fmm {
 /// in expected constant time.
 class flip_walker {
 public:
-    /// Copies s (which must verify; throws facto::invalid_argument otherwise).
-    explicit flip_walker(const scheme& s);
+    /// Copies s (which must verify; throws facto::invalid_argument otherwise). With
+    /// linear_reductions, reductions also remove a term whose factor in one position is the sum
+    /// of the factors of other terms sharing its factor in another position (see reduce_all).
+    explicit flip_walker(const scheme& s, bool linear_reductions = true);
     ~flip_walker();
     flip_walker(const flip_walker&) = delete;
     flip_walker& operator=(const flip_walker&) = delete;
@@ -32,7 +34,9 @@ public:
     bool random_flip(std::mt19937_64& rng);
 
     /// Applies every available reduction: merges terms sharing two factors
-    /// ((a,b,c)+(a,b,c') -> (a,b,c+c')) and removes zero terms. Returns the rank drop.
+    /// ((a,b,c)+(a,b,c') -> (a,b,c+c')), removes zero terms, and (when enabled) removes a term
+    /// (a, b_1+...+b_k, c) whose b is a sum of factors of terms (a, b_i, c_i) sharing its a:
+    /// sum_i (a, b_i, c_i + c). Returns the rank drop.
     int reduce_all();
 
     /// Plus-transition: splits a random term (a,b,c) into (a',b,c) + (a+a',b,c), with a' a
@@ -71,6 +75,8 @@ struct search_options {
     /// Failed walks in a row after which a thread starts a new run from the start scheme (its
     /// best schemes are kept); different runs stall at different ranks. 0: never.
     int restart_walks = 10;
+    /// Linear-dependence reductions (flip_walker) besides the two-shared-factor merges.
+    bool linear_reductions = true;
     /// Asked every 1024 flips by each thread (so it must be thread-safe, such as reading an
     /// atomic flag set by a SIGINT handler); returning true stops the search. May be empty.
     std::function<bool()> stop;

@@ -1,5 +1,6 @@
-// facto/fmm/scheme.hpp: matrix multiplication schemes over GF(2): the tensor <n,m,p>, exact
-// verification of the Brent equations, the standard algorithm, Strassen, and file formats.
+// facto/fmm/scheme.hpp: matrix multiplication schemes over GF(2): the tensor <n,m,p> and the
+// tensors of structured products (A*A^T, triangular or symmetric A), exact verification of the
+// Brent equations, the standard algorithm, Strassen, and file formats.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -19,21 +20,46 @@ struct term {
     friend bool operator==(const term&, const term&) = default;
 };
 
+/// Which product a scheme computes: the tensor its terms must sum to (docs/fmm.md, "Structured
+/// products"). The inputs of a structured product are its independent entries; the factor
+/// masks may only use those bits.
+enum class product_kind {
+    general,           ///< C = A B: T<n,m,p> = sum_{i,j,k} a_ij (x) b_jk (x) c_ki
+    a_at,              ///< C = A A^T (p = n), lower triangle of C only: v masks are over A
+                       ///< (bit k*m+j is a_kj = b_jk), w only has bits k*n+i with i >= k
+    upper_triangular,  ///< A upper triangular (m = n): u only has bits i*n+j with i <= j
+    symmetric,         ///< A symmetric (m = n), given by a_ij for i <= j (u bits i*n+j, i <= j)
+};
+
+/// "general", "aat", "triu" or "sym" (the file format's and the CLI's names).
+const char* product_name(product_kind kind) noexcept;
+/// Inverse of product_name; throws facto::invalid_argument naming the expected names.
+product_kind parse_product(const std::string& name);
+
 /// A scheme for multiplying n x m by m x p matrices: sum over terms of u (x) v (x) w equals
-///   T<n,m,p> = sum_{i,j,k} a_ij (x) b_jk (x) c_ki   over GF(2).
+///   T<n,m,p> = sum_{i,j,k} a_ij (x) b_jk (x) c_ki   over GF(2)
+/// (or the tensor of the structured product `product`).
 /// Product k of a scheme is (sum u_ij a_ij)(sum v_jk b_jk), and c_ik (of C = AB) is the sum of
 /// the products whose w has bit k*n+i set.
 struct scheme {
     int n = 0, m = 0, p = 0;
     std::vector<term> terms;
+    product_kind product = product_kind::general;
     int rank() const noexcept { return static_cast<int>(terms.size()); }
 };
 
-/// Throws facto::invalid_argument unless 1 <= n, m, p and n*m, m*p, p*n <= 64.
-void check_format(int n, int m, int p);
+/// Throws facto::invalid_argument unless 1 <= n, m, p and n*m, m*p, p*n <= 64, and, for a
+/// structured product, p = n (a_at) or m = n (upper_triangular, symmetric).
+void check_format(int n, int m, int p, product_kind kind = product_kind::general);
 
-/// The standard algorithm: n*m*p terms a_ij (x) b_jk (x) c_ki.
-scheme standard_scheme(int n, int m, int p);
+/// The bits a factor may use in position 0 (u), 1 (v) or 2 (w) of a scheme for this product.
+factor_t allowed_bits(int n, int m, int p, product_kind kind, int position);
+
+/// The standard algorithm: n*m*p terms a_ij (x) b_jk (x) c_ki; for a structured product the
+/// classical algorithm over its independent inputs: a_at: a_ij (x) a_kj (x) c_ki for i >= k
+/// (n(n+1)/2 m terms); upper_triangular: a_ij (x) b_jk (x) c_ki for i <= j (n(n+1)/2 p terms);
+/// symmetric: a_min(i,j)max(i,j) (x) b_jk (x) c_ki (n n p terms).
+scheme standard_scheme(int n, int m, int p, product_kind kind = product_kind::general);
 /// Strassen's 7-term scheme for <2,2,2> (reduced mod 2).
 scheme strassen_scheme();
 
@@ -51,8 +77,8 @@ struct verify_result {
 };
 
 /// Exact check over GF(2): for every bit triple (x, y, z) the parity of the number of terms
-/// with u_x v_y w_z set (a popcount over bit-sliced term sets) must equal T<n,m,p>[x,y,z].
-/// Also rejects bits set outside the format.
+/// with u_x v_y w_z set (a popcount over bit-sliced term sets) must equal T<n,m,p>[x,y,z] (the
+/// tensor of s.product). Also rejects bits set outside the format (allowed_bits).
 verify_result verify(const scheme& s);
 /// verify() that throws facto::invalid_argument naming `what` and the first failing equation.
 void require_valid(const scheme& s, const std::string& what);
@@ -62,6 +88,7 @@ void require_valid(const scheme& s, const std::string& what);
 ///   fmm N M P
 ///   field gf2
 ///   convention cki | cik      (optional, default cki; cik: w bit i*p+k is c_ik)
+///   product general|aat|triu|sym  (optional, default general)
 ///   rank R                    (optional; checked against the term count when present)
 ///   then one term per line: three 0/1 strings of n*m, m*p and p*n (cik: n*p) characters.
 std::string to_text(const scheme& s);
@@ -77,7 +104,8 @@ scheme read_scheme(const std::string& path, bool transpose_c = false);
 void write_scheme_text(const std::string& path, const scheme& s);
 /// Writes folder/U.npy (R x n x m), V.npy (R x m x p) and W.npy (R x p x n, entry [r,k,i] is
 /// c_ki), 0/1 float64, creating the folder. Integer arrays are accepted on import and
-/// reduced mod 2.
+/// reduced mod 2. General products only (a folder does not record a product kind): throws
+/// facto::invalid_argument for a structured one.
 void write_scheme_npy(const std::string& folder, const scheme& s);
 
 }  // namespace facto::fmm
