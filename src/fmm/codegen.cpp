@@ -58,8 +58,8 @@ void emit_pass(std::ostringstream& o, const std::string& title, const addition_p
     for (std::size_t k = 0; k < p.temps.size(); ++k) names.push_back("t" + letter + std::to_string(k));
 
     o << "        // " << title << "\n";
-    o << "        FMM_PARALLEL_FOR(" << rows << " * " << len << ")\n";
-    o << "        for (index r = 0; r < " << rows << "; ++r) {\n";
+    o << "        parallel_rows(" << rows << ", " << rows << " * " << len << ", [&](index r0, index r1) {\n";
+    o << "        for (index r = r0; r < r1; ++r) {\n";
     for (int i = 0; i < p.inputs; ++i)
         if (used[i]) o << "            const T* const p" << letter << i << " = " << in_row[i] << ";\n";
     for (std::size_t k = 0; k < p.outputs.size(); ++k)
@@ -73,7 +73,7 @@ void emit_pass(std::ostringstream& o, const std::string& title, const addition_p
             o << "                const T " << names[p.inputs + k] << " = " << expression(p.temps[k], names) << ";\n";
     for (std::size_t k = 0; k < p.outputs.size(); ++k)
         if (write[k]) o << "                q" << letter << k << "[c] = " << expression(p.outputs[k], names) << ";\n";
-    o << "            }\n        }\n";
+    o << "            }\n        }\n        });\n";
 }
 
 }  // namespace
@@ -109,7 +109,8 @@ std::string generate_cpp(const exact_scheme& s, const codegen_options& opts, cod
       << "// into blocks, the leftover inner strip, columns and rows are done by gemm.\n"
       << "// Entry points (declare them where you call them):\n"
       << "//   namespace " << opts.name << " {\n"
-      << "//   std::size_t workspace_elements(std::ptrdiff_t rows, std::ptrdiff_t inner, std::ptrdiff_t cols);\n";
+      << "//   std::size_t workspace_elements(std::ptrdiff_t rows, std::ptrdiff_t inner, std::ptrdiff_t cols);\n"
+      << "//   void set_threads(int threads);  // of the addition loops; 0 (default): all cores\n";
     for (const char* ty : {"double", "float"}) {
         if ((std::string(ty) == "double" && !opts.double_type) || (std::string(ty) == "float" && !opts.float_type))
             continue;
@@ -118,12 +119,30 @@ std::string generate_cpp(const exact_scheme& s, const codegen_options& opts, cod
           << "* C, std::ptrdiff_t ldc, " << ty << "* work = nullptr);\n";
     }
     o << "//   }\n// work: workspace_elements(rows, inner, cols) elements, or nullptr to allocate them per call.\n"
-      << "#include <cblas.h>\n\n#include <cstddef>\n#include <memory>\n\n"
-      << "#if defined(_OPENMP)\n#define FMM_DO_PRAGMA(x) _Pragma(#x)\n"
-      << "#define FMM_PARALLEL_FOR(work) FMM_DO_PRAGMA(omp parallel for schedule(static) if ((work) >= 32768))\n"
-      << "#else\n#define FMM_PARALLEL_FOR(work)\n#endif\n\n"
+      << "#include <cblas.h>\n\n#include <algorithm>\n#include <cstddef>\n#include <memory>\n#include <thread>\n"
+      << "#include <vector>\n\n"
       << "namespace " << opts.name << " {\n\nusing index = std::ptrdiff_t;\n"
       << "constexpr int levels = " << opts.levels << ";\n\nnamespace {\n\n"
+      << "int thread_count = 0;  // threads of the addition loops; 0: std::thread::hardware_concurrency()\n\n"
+      << "// Rows [0, rows) split over threads when the loop is large. std::thread rather than OpenMP:\n"
+      << "// OpenMP workers spin after a region and take the cores from the next gemm's BLAS threads.\n"
+      << "template <class F>\n"
+      << "void parallel_rows(index rows, index work, const F& body) {\n"
+      << "    int parts = 1;\n"
+      << "    if (work >= 32768) {\n"
+      << "        const int t = thread_count > 0 ? thread_count : int(std::thread::hardware_concurrency());\n"
+      << "        parts = int(std::min<index>(std::max(t, 1), rows));\n"
+      << "    }\n"
+      << "    if (parts <= 1) {\n"
+      << "        body(index(0), rows);\n"
+      << "        return;\n"
+      << "    }\n"
+      << "    std::vector<std::thread> team;\n"
+      << "    for (int q = 1; q < parts; ++q)\n"
+      << "        team.emplace_back([&body, rows, parts, q] { body(rows * q / parts, rows * (q + 1) / parts); });\n"
+      << "    body(index(0), rows / parts);\n"
+      << "    for (std::thread& t : team) t.join();\n"
+      << "}\n\n"
       << "constexpr index N = " << n << ", M = " << m << ", P = " << p << ", RANK = " << r << ";\n"
       << "constexpr index S_BUFFERS = " << s_buffers << ", T_BUFFERS = " << t_buffers << ";\n\n"
       << (opts.double_type
@@ -227,6 +246,7 @@ std::string generate_cpp(const exact_scheme& s, const codegen_options& opts, cod
       << "    }\n"
       << "    fast<levels>(rows, inner, cols, A, lda, B, ldb, C, ldc, work);\n"
       << "}\n\n}  // namespace\n\n"
+      << "void set_threads(int threads) { thread_count = threads; }\n\n"
       << "std::size_t workspace_elements(index rows, index inner, index cols) {\n"
       << "    return workspace(rows, inner, cols, levels);\n}\n";
     for (const char* ty : {"double", "float"}) {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <thread>
 #include <tuple>
 
 #include "facto/core/error.hpp"
@@ -197,26 +198,38 @@ void combine_row(T* dst, const std::vector<std::pair<int, double>>& terms, const
 // Runs a program over `rows` rows of `len` elements: input o's row r at in[o] + r*in_ld[o],
 // output o's row r at out[o] + r*out_ld[o] (aliases skipped); temporaries live in a row buffer
 // per thread (scratch: threads * temps * len elements).
+//
+// The rows are split over `threads` std::threads rather than an OpenMP team: OpenMP workers
+// spin after a region (OMP_WAIT_POLICY active, libgomp's default) and take the cores from the
+// OpenBLAS threads of the next gemm, which made one Strassen level 2x slower on 2 cores.
 template <class T>
 void run_program(const compiled_program& prog, index_t rows, index_t len, const std::vector<const T*>& in,
                  const std::vector<index_t>& in_ld, const std::vector<T*>& out, const std::vector<index_t>& out_ld,
-                 T* scratch) {
+                 T* scratch, int threads) {
     const int operands = prog.inputs + static_cast<int>(prog.temps.size());
     const index_t work = rows * len * static_cast<index_t>(operands + prog.outputs.size());
-#pragma omp parallel if (detail::worth_parallel(work))
-    {
+    auto chunk = [&](int part, index_t begin, index_t end) {
         std::vector<const T*> row_ptr(operands);
-        T* temp_rows = scratch + static_cast<std::size_t>(omp_get_thread_num()) * prog.temps.size() * len;
+        T* temp_rows = scratch + static_cast<std::size_t>(part) * prog.temps.size() * len;
         for (std::size_t t = 0; t < prog.temps.size(); ++t) row_ptr[prog.inputs + t] = temp_rows + t * len;
-#pragma omp for schedule(static)
-        for (index_t r = 0; r < rows; ++r) {
+        for (index_t r = begin; r < end; ++r) {
             for (int o = 0; o < prog.inputs; ++o) row_ptr[o] = in[o] + r * in_ld[o];
             for (std::size_t t = 0; t < prog.temps.size(); ++t)
                 combine_row(temp_rows + t * len, prog.temps[t].terms, row_ptr.data(), len);
             for (std::size_t o = 0; o < prog.outputs.size(); ++o)
                 if (prog.alias_of[o] < 0) combine_row(out[o] + r * out_ld[o], prog.outputs[o].terms, row_ptr.data(), len);
         }
+    };
+    const int parts = detail::worth_parallel(work) ? static_cast<int>(std::min<index_t>(threads, rows)) : 1;
+    if (parts <= 1) {
+        chunk(0, 0, rows);
+        return;
     }
+    std::vector<std::thread> team;
+    for (int part = 1; part < parts; ++part)
+        team.emplace_back(chunk, part, rows * part / parts, rows * (part + 1) / parts);
+    chunk(0, 0, rows / parts);
+    for (std::thread& t : team) t.join();
 }
 
 }  // namespace
@@ -275,7 +288,7 @@ struct fast_multiplier::impl {
             for (int j = 0; j < m; ++j) in.push_back(A + i * bm * lda + j * bk), in_ld.push_back(lda);
         for (int t = 0; t < r; ++t)
             out.push_back(a.buffer_of[t] < 0 ? nullptr : S + a.buffer_of[t] * bm * bk), out_ld.push_back(bk);
-        run_program(a, bm, bk, in, in_ld, out, out_ld, scratch);
+        run_program(a, bm, bk, in, in_ld, out, out_ld, scratch, threads);
         std::vector<const T*> s_ptr(r), t_ptr(r);
         std::vector<index_t> s_ld(r), t_ld(r);
         for (int t = 0; t < r; ++t) {
@@ -287,7 +300,7 @@ struct fast_multiplier::impl {
             for (int k = 0; k < p; ++k) in.push_back(B + j * bk * ldb + k * bn), in_ld.push_back(ldb);
         for (int t = 0; t < r; ++t)
             out.push_back(b.buffer_of[t] < 0 ? nullptr : Tb + b.buffer_of[t] * bk * bn), out_ld.push_back(bn);
-        run_program(b, bk, bn, in, in_ld, out, out_ld, scratch);
+        run_program(b, bk, bn, in, in_ld, out, out_ld, scratch, threads);
         for (int t = 0; t < r; ++t) {
             t_ptr[t] = b.alias_of[t] >= 0 ? in[b.alias_of[t]] : out[t];
             t_ld[t] = b.alias_of[t] >= 0 ? ldb : bn;
@@ -307,7 +320,7 @@ struct fast_multiplier::impl {
         for (int t = 0; t < r; ++t) in.push_back(M + t * bm * bn), in_ld.push_back(bn);
         for (int i = 0; i < n; ++i)
             for (int k = 0; k < p; ++k) out.push_back(C + i * bm * ldc + k * bn), out_ld.push_back(ldc);
-        run_program(c, bm, bn, in, in_ld, out, out_ld, scratch);
+        run_program(c, bm, bn, in, in_ld, out, out_ld, scratch, threads);
         for (std::size_t o = 0; o < c.outputs.size(); ++o)
             if (c.alias_of[o] >= 0)  // C block equal to one product: copy it
                 for (index_t row = 0; row < bm; ++row)

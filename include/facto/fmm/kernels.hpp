@@ -75,7 +75,9 @@ std::vector<double> evaluate(const addition_program& prog, const std::vector<dou
 /// Memory: per level, one buffer per S_t and T_t that is not a plain block of A or B and one per
 /// product M_t, sized by that level's blocks (for Strassen at one level: 5 + 5 + 7 quarter-size
 /// blocks, 17/4 of a full matrix); held by the object and reused across calls. The sums are
-/// evaluated in one pass over each row of the blocks with the temporaries in a row buffer.
+/// evaluated in one pass over each row of the blocks with the temporaries in a row buffer,
+/// split over omp_get_max_threads() std::threads (not an OpenMP team, whose spinning workers
+/// slow down the BLAS threads of the next gemm). Not safe to call concurrently on one object.
 class fast_multiplier {
 public:
     /// The scheme is verified exactly (facto::invalid_argument otherwise) and planned once.
@@ -130,9 +132,11 @@ struct codegen_stats {
 /// with OpenBLAS) for the scheme's recursive multiplication:
 ///   template <int L, class T> void NAME::fast(rows, inner, cols, A, lda, B, ldb, C, ldc, T* work);
 ///   std::size_t NAME::workspace_elements(rows, inner, cols, levels);
-///   void NAME::multiply(rows, inner, cols, const T* A, lda, const T* B, ldb, T* C, ldc[, T* work]);
-/// (row-major C = A B, `levels` levels, peeling like fast_multiplier). Each side's sums are one
-/// fused loop over the block rows with the CSE temporaries as scalars; the leaves call
+///   void NAME::multiply(rows, inner, cols, const T* A, lda, const T* B, ldb, T* C, ldc, T* work);
+///   void NAME::set_threads(int threads);
+/// (row-major C = A B, `levels` levels, peeling like fast_multiplier; work: nullptr or
+/// workspace_elements() elements). Each side's sums are one fused loop over the block rows with
+/// the CSE temporaries as scalars, split over std::threads; the leaves call
 /// cblas_dgemm/cblas_sgemm. Throws facto::invalid_argument for levels outside 1..2, an invalid
 /// name or scheme, or no element type.
 std::string generate_cpp(const exact_scheme& s, const codegen_options& opts, codegen_stats* stats = nullptr);
