@@ -52,8 +52,8 @@ manual svd_manual() {
         "\n"
         "The model is written into DIR (created if needed): U.npy (m x k), S.npy (k, decreasing) and V.npy "
         "(n x k, NOT transposed: A ~= U @ diag(S) @ V.T), all float64, and report.json (\"model\": \"svd\", "
-        "parameters, input summary, rank, relative error, compression ratio = numbers stored in U, S and V / "
-        "m n, timings). Every file is written atomically. `facto reconstruct DIR OUT` rebuilds the matrix.";
+        "parameters, input summary, rank, relative error, compression ratio = m n / numbers "
+        "stored in U, S and V (> 1: the model is smaller), timings). Every file is written atomically. `facto reconstruct DIR OUT` rebuilds the matrix.";
     m.sections = {
         {"Formats", formats_section()},
         {"Examples",
@@ -186,15 +186,15 @@ command add_svd_command(CLI::App& parent) {
                     {"tol_met", a->tol > 0 ? json(r.rel_error <= a->tol) : json(nullptr)},
                     {"converged", r.converged},
                     {"stored_numbers", stored},
-                    {"compression_ratio", entries > 0 ? stored / entries : 0.0},
+                    {"compression_ratio", compression_ratio(entries, stored)},
                     {"singular_values", r.s}};
                 rep["files"] = {{"U", "U.npy"}, {"S", "S.npy"}, {"V", "V.npy"}};
                 write_report(a->out, rep);
 
-                std::printf("rank %lld, relative error %.3e%s, compression ratio %.4g, %s in all\n",
+                std::printf("rank %lld, relative error %.3e%s, compression ratio %.4g (entries / stored numbers), %s in all\n",
                             static_cast<long long>(r.rank), r.rel_error,
                             a->randomized ? fmt::format(" (estimate {:.3e})", r.rel_error_estimate).c_str() : "",
-                            entries > 0 ? stored / entries : 0.0, human_seconds(seconds_since(t0)).c_str());
+                            compression_ratio(entries, stored), human_seconds(seconds_since(t0)).c_str());
                 std::printf("wrote %s/: U.npy (%lldx%lld), S.npy (%lld), V.npy (%lldx%lld), report.json\n",
                             a->out.c_str(), static_cast<long long>(r.U.rows()), static_cast<long long>(r.U.cols()),
                             static_cast<long long>(r.s.size()), static_cast<long long>(r.V.rows()),

@@ -46,7 +46,7 @@ manual tt_manual() {
         "The model is written into DIR (created if needed): core_0.npy ... core_{d-1}.npy, core k of shape "
         "r_k x n_k x r_{k+1} with r_0 = r_d = 1, float64, and report.json (\"model\": \"tt\", parameters, input "
         "summary, TT ranks, relative error measured on the dense tensors, error bound, compression ratio = "
-        "numbers in the cores / entries of X, timings). Every file is written atomically. `facto reconstruct "
+        "entries of X / numbers in the cores (> 1: the model is smaller), timings). Every file is written atomically. `facto reconstruct "
         "DIR OUT` rebuilds the tensor.";
     m.sections = {
         {"Formats", formats_section()},
@@ -143,14 +143,14 @@ command add_tt_command(CLI::App& parent) {
                                  {"error_bound", r.rel_error_bound},
                                  {"tol_met", a->tol > 0 ? json(r.rel_error <= a->tol) : json(nullptr)},
                                  {"stored_numbers", stored},
-                                 {"compression_ratio", entries > 0 ? stored / entries : 0.0}};
+                                 {"compression_ratio", compression_ratio(entries, stored)}};
                 rep["files"] = {{"cores", files}};
                 write_report(a->out, rep);
 
                 std::string rank_text;
                 for (std::size_t k = 0; k < ranks.size(); ++k) rank_text += (k ? "," : "") + std::to_string(ranks[k]);
-                std::printf("TT ranks %s, relative error %.3e (bound %.3e), compression ratio %.4g, %s in all\n",
-                            rank_text.c_str(), r.rel_error, r.rel_error_bound, entries > 0 ? stored / entries : 0.0,
+                std::printf("TT ranks %s, relative error %.3e (bound %.3e), compression ratio %.4g (entries / stored numbers), %s in all\n",
+                            rank_text.c_str(), r.rel_error, r.rel_error_bound, compression_ratio(entries, stored),
                             human_seconds(seconds_since(t0)).c_str());
                 std::printf("wrote %s/: core_0.npy ... core_%d.npy, report.json\n", a->out.c_str(), r.tt.order() - 1);
                 return exit_ok;

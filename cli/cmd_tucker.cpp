@@ -62,8 +62,8 @@ manual tucker_manual() {
         "\n"
         "The model is written into DIR (created if needed): core.npy (R_0 x ... x R_{N-1}), factor_0.npy ... "
         "factor_{N-1}.npy (I_n x R_n), float64, and report.json (\"model\": \"tucker\", parameters, input "
-        "summary, ranks, relative error, error bound, compression ratio = numbers in core and factors / "
-        "entries of X, iterations, timings, and for HOOI the relative error and seconds of every sweep under "
+        "summary, ranks, relative error, error bound, compression ratio = entries of X / "
+        "numbers in core and factors (> 1: the model is smaller), iterations, timings, and for HOOI the relative error and seconds of every sweep under "
         "\"history\"). Every file is written atomically. `facto reconstruct DIR OUT` "
         "rebuilds the tensor.";
     m.sections = {
@@ -234,14 +234,14 @@ command add_tucker_command(CLI::App& parent) {
                                  {"converged", r.converged},
                                  {"interrupted", r.interrupted},
                                  {"stored_numbers", stored},
-                                 {"compression_ratio", entries > 0 ? stored / entries : 0.0}};
+                                 {"compression_ratio", compression_ratio(entries, stored)}};
                 rep["files"] = {{"core", "core.npy"}, {"factors", factors}};
                 write_report(a->out, rep);
 
-                std::printf("ranks %s, relative error %.3e (bound %s), compression ratio %.4g, %s in all\n",
+                std::printf("ranks %s, relative error %.3e (bound %s), compression ratio %.4g (entries / stored numbers), %s in all\n",
                             shape_text(model_ranks).c_str(), r.rel_error,
                             sparse_hooi ? "n/a for sparse hooi" : fmt::format("{:.3e}", r.error_bound).c_str(),
-                            entries > 0 ? stored / entries : 0.0, human_seconds(seconds_since(t0)).c_str());
+                            compression_ratio(entries, stored), human_seconds(seconds_since(t0)).c_str());
                 std::printf("wrote %s/: core.npy, factor_0.npy ... factor_%d.npy, report.json\n", a->out.c_str(),
                             r.model.order() - 1);
                 return r.interrupted ? exit_interrupted : exit_ok;

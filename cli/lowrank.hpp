@@ -1,5 +1,7 @@
-// cli/lowrank.hpp: what facto svd, tucker and tt share: the guard before a sparse input is made dense.
+// cli/lowrank.hpp: what facto svd, tucker and tt share: the compression ratio and the guard before a
+// sparse input is made dense.
 #pragma once
+#include <limits>
 #include <string>
 
 #include <fmt/format.h>
@@ -8,6 +10,13 @@
 #include "facto/core/error.hpp"
 
 namespace facto::cli {
+
+/// The compression ratio of every low-rank report (svd, tucker, tt): entries of the data per
+/// number stored in the model, so > 1 means the model is smaller (the convention of
+/// tt_tensor::compression_ratio()). Infinite (null in report.json) for an empty model.
+inline double compression_ratio(double entries, double stored) {
+    return stored > 0 ? entries / stored : std::numeric_limits<double>::infinity();
+}
 
 /// Most entries a sparse input may have to be made dense (2 GiB of float64): beyond that the
 /// run would exhaust memory long before it finished, so it fails at once with an alternative.

@@ -56,7 +56,10 @@ has "reconstruct names what it expects" err.txt "core.npy"
 run "svd exact --rank 2" 0 "$FACTO" svd A.npy --rank 2 --out s2
 files "svd writes U, S, V, report" s2 U.npy S.npy V.npy report.json
 json "svd report" s2/report.json "j['model'] == 'svd' and j['result']['rank'] == 2 and 0 < j['result']['rel_error'] < 1"
-json "svd compression ratio" s2/report.json "abs(j['result']['compression_ratio'] - 2 * (7 + 5 + 1) / 35) < 1e-12"
+# Compression ratio everywhere: entries of the data per stored number (> 1: the model is smaller).
+json "svd compression ratio = entries / stored" s2/report.json \
+    "j['result']['stored_numbers'] == 2 * (7 + 5 + 1) and abs(j['result']['compression_ratio'] - 35 / (2 * (7 + 5 + 1))) < 1e-12"
+has "svd prints the compression ratio" out.txt "compression ratio 1.346 (entries / stored numbers)"
 run "svd exact full rank" 0 "$FACTO" svd A.npy --rank 5 --out s5
 json "svd full rank error ~ 0" s5/report.json "j['result']['rel_error'] < 1e-12"
 run "reconstruct svd" 0 "$FACTO" reconstruct s5 A5.npy
@@ -97,8 +100,14 @@ done
 run "tucker --tol 0.02" 0 "$FACTO" tucker X.npy --tol 0.02 --out tkt
 json "tucker --tol respected and bounded" tkt/report.json \
     "j['result']['rel_error'] <= 0.02 and j['result']['error_bound'] <= 0.02 and j['result']['tol_met']"
-json "tucker compression ratio" tkt/report.json \
-    "abs(j['result']['compression_ratio'] - j['result']['stored_numbers'] / 120) < 1e-12"
+json "tucker compression ratio = entries / stored" tkt/report.json \
+    "abs(j['result']['compression_ratio'] - 120 / j['result']['stored_numbers']) < 1e-12"
+json "tucker stored numbers = core + factors" tkt/report.json \
+    "(lambda r: j['result']['stored_numbers'] == r[0] * r[1] * r[2] + 6 * r[0] + 5 * r[1] + 4 * r[2])(j['result']['ranks'])"
+has "tucker prints the compression ratio" out.txt "(entries / stored numbers)"
+run "tucker small ranks compress" 0 "$FACTO" tucker X.npy --ranks 2,2,2 --out tkc
+json "tucker compression ratio > 1 when the model is smaller" tkc/report.json \
+    "j['result']['stored_numbers'] == 8 + 12 + 10 + 8 and abs(j['result']['compression_ratio'] - 120 / 38) < 1e-12"
 run "tucker --threads -1" 2 "$FACTO" tucker X.npy --ranks 2,2,2 --threads -1
 run "tucker --threads 1" 0 "$FACTO" tucker X.npy --ranks 2,2,2 --threads 1 --out tk1
 json "tucker report records threads" tk1/report.json "j['threads'] == 1"
@@ -156,6 +165,8 @@ numpy "tt reconstruction equals the input" "
 X = np.load('X.npy'); Y = np.load('Ytt.npy')
 sys.exit(0 if X.shape == Y.shape and np.linalg.norm(X - Y) <= 1e-12 * np.linalg.norm(X) else 1)"
 run "tt --max-ranks 2" 0 "$FACTO" tt X.npy --max-ranks 2 --out tt2
+json "tt compression ratio = entries / stored" tt2/report.json \
+    "(lambda r: j['result']['stored_numbers'] == sum(r[k] * (6, 5, 4)[k] * r[k + 1] for k in range(3)) and abs(j['result']['compression_ratio'] - 120 / j['result']['stored_numbers']) < 1e-12)(j['result']['ranks'])"
 json "tt caps hold" tt2/report.json "max(j['result']['ranks']) <= 2 and j['result']['rel_error'] <= j['result']['error_bound'] * (1 + 1e-8) + 1e-14"
 numpy "tt core shapes chain" "
 c = [np.load('tt2/core_%d.npy' % k) for k in range(3)]
