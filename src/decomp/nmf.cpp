@@ -167,7 +167,9 @@ template <class T>
 void csr_times(const basic_csr_matrix<T>& A, const basic_matrix<T>& B, basic_matrix<T>& Y) {
     const index_t k = B.cols();
     if (Y.rows() != A.rows || Y.cols() != k) Y.resize(A.rows, k);
-#pragma omp parallel for schedule(dynamic, 64) if (detail::worth_parallel(A.nnz() * k))
+    // Small chunks: a few hundred rows of very different lengths (documents) must still balance.
+    const index_t chunk = std::max<index_t>(1, A.rows / 256);
+#pragma omp parallel for schedule(dynamic, chunk) if (detail::worth_parallel(A.nnz() * k))
     for (index_t i = 0; i < A.rows; ++i)
         csr_row_times(A.row_ptr.data(), A.col_idx.data(), A.values.data(), i, B.data(), k, Y.data() + i * k);
 }
