@@ -115,24 +115,22 @@ double relative_error(const std::vector<T>& C, const std::vector<double>& ref) {
     return den > 0 ? std::sqrt(num / den) : std::sqrt(num);
 }
 
-// Smallest wall time of `repeats` calls (after one untimed call that warms caches and workspaces).
 template <class F>
-double best_time(int repeats, F&& f) {
+double seconds_of(F&& f) {
+    const auto t0 = std::chrono::steady_clock::now();
     f();
-    double best = 1e300;
-    for (int r = 0; r < repeats && !interrupt_requested(); ++r) {
-        const auto t0 = std::chrono::steady_clock::now();
-        f();
-        best = std::min(best, seconds_since(t0));
-    }
-    return best;
+    return seconds_since(t0);
 }
 
+// Per size: one untimed call of each method (warms caches and workspaces), then `repeats`
+// rounds that time BLAS and every level in turn, so that the load of a shared machine hits all
+// of them alike; the best time of each counts.
 template <class T>
 bool bench_type(const bench_args& a, fmm::fast_multiplier& f, const shape_t& sizes, const shape_t& levels,
                 const char* type) {
     std::mt19937_64 rng(a.seed);
     std::uniform_real_distribution<double> dist(-1, 1);
+    const bool is_double = sizeof(T) == sizeof(double);
     for (const index_t n : sizes) {
         const std::size_t nn = static_cast<std::size_t>(n * n);
         std::vector<T> A(nn), B(nn), C(nn);
@@ -145,24 +143,31 @@ bool bench_type(const bench_args& a, fmm::fast_multiplier& f, const shape_t& siz
             blas_gemm(n, Ad.data(), Bd.data(), ref.data());
         }
         const double flops = 2.0 * static_cast<double>(n) * static_cast<double>(n) * static_cast<double>(n);
-        const double blas_seconds = best_time(a.repeats, [&] { blas_gemm(n, A.data(), B.data(), C.data()); });
-        const bool is_double = sizeof(T) == sizeof(double);
+        auto blas = [&] { blas_gemm(n, A.data(), B.data(), C.data()); };
+        auto fast = [&](index_t L) { f.multiply(n, n, n, A.data(), n, B.data(), n, C.data(), n, static_cast<int>(L)); };
+        blas();
         const std::string blas_error = is_double ? "(reference)" : fmt::format("{:.2e}", relative_error(C, ref));
-        std::printf("%-6s %6lld  %-6s %9.4f %9.1f %8.3f  %s\n", type, static_cast<long long>(n),
-                    is_double ? "dgemm" : "sgemm", blas_seconds, flops / blas_seconds / 1e9, 1.0, blas_error.c_str());
-        std::fflush(stdout);
+        std::vector<double> errors;
         for (const index_t L : levels) {
-            if (interrupt_requested()) return false;
-            const double s = best_time(a.repeats, [&] {
-                f.multiply(n, n, n, A.data(), n, B.data(), n, C.data(), n, static_cast<int>(L));
-            });
-            std::printf("%-6s %6lld  %-6s %9.4f %9.1f %8.3f  %.2e\n", type, static_cast<long long>(n),
-                        fmt::format("L={}", L).c_str(), s, flops / s / 1e9, blas_seconds / s, relative_error(C, ref));
-            std::fflush(stdout);
+            fast(L);
+            errors.push_back(relative_error(C, ref));
         }
-        if (interrupt_requested()) return false;
+        double blas_best = 1e300;
+        std::vector<double> best(levels.size(), 1e300);
+        for (int r = 0; r < a.repeats; ++r) {
+            if (interrupt_requested()) return false;
+            blas_best = std::min(blas_best, seconds_of(blas));
+            for (std::size_t l = 0; l < levels.size(); ++l) best[l] = std::min(best[l], seconds_of([&] { fast(levels[l]); }));
+        }
+        std::printf("%-6s %6lld  %-6s %9.4f %9.1f %8.3f  %s\n", type, static_cast<long long>(n),
+                    is_double ? "dgemm" : "sgemm", blas_best, flops / blas_best / 1e9, 1.0, blas_error.c_str());
+        for (std::size_t l = 0; l < levels.size(); ++l)
+            std::printf("%-6s %6lld  %-6s %9.4f %9.1f %8.3f  %.2e\n", type, static_cast<long long>(n),
+                        fmt::format("L={}", levels[l]).c_str(), best[l], flops / best[l] / 1e9, blas_best / best[l],
+                        errors[l]);
+        std::fflush(stdout);
     }
-    return true;
+    return !interrupt_requested();
 }
 
 int run_bench(const bench_args& a) {
@@ -180,7 +185,7 @@ int run_bench(const bench_args& a) {
     }
     install_interrupt_handler();
     const fmm::addition_plan& plan = f.plan();
-    std::printf("# %s: %s rank %d, %d additions per level (%d before elimination); %d thread%s; best of %d runs\n",
+    std::printf("# %s: %s rank %d, %d additions per level (%d before elimination); %d thread%s; best of %d rounds\n",
                 a.file.c_str(), format_name(s).c_str(), s.rank(), plan.additions(), plan.additions_before,
                 effective_threads(a.threads), effective_threads(a.threads) == 1 ? "" : "s", a.repeats);
     std::printf("# GFLOP/s = 2 n^3 / seconds; speed-up = BLAS seconds / seconds; error = ||C - C_ref||_F / ||C_ref||_F "
@@ -259,7 +264,9 @@ std::vector<command> add_fmm_kernel_commands(CLI::App& fmm) {
         ->option_text("L,...");
     bench->add_option("--sizes", ba->sizes, "Square sizes n to time, comma-separated.")->option_text("N,...");
     bench->add_option("--type", ba->type, "Element type.")->check(one_of({"double", "float", "both"}));
-    bench->add_option("--repeats", ba->repeats, "Timed runs per measurement (after one warm-up run); the best counts.")
+    bench->add_option("--repeats", ba->repeats,
+                      "Timed rounds per size (after one warm-up run of each method); each round times BLAS and "
+                      "every level in turn, and the best time of each counts.")
         ->option_text("K")
         ->check(integer_at_least(1));
     bench->add_option("-j,--threads", ba->threads, "OpenMP and OpenBLAS threads; 0: their defaults.")
