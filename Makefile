@@ -24,6 +24,7 @@ test: build
 
 bench: build
 	$(PYTHON) bench/run_all.py --build $(BUILD)
+	$(PYTHON) bench/run_lowrank.py --build $(BUILD)
 
 clean:
 	rm -rf $(BUILD)
