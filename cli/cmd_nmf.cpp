@@ -39,6 +39,7 @@ struct nmf_args {
     std::string init = "nndsvda";
     std::string mask;
     bool observed_only = false;
+    std::string transform = "none";
     long long rank = 0;
     double l1 = 0, l2 = 0;
     int max_iters = 200;
@@ -57,7 +58,7 @@ manual nmf_manual() {
     m.synopsis = {"facto nmf INPUT --rank K [--method hals|mu|anls] [--loss frobenius|kl] [--mask FILE]",
                   "          [--observed-only] [--init nndsvd|nndsvda|random|FILE.npz] [--l1 A] [--l2 A]",
                   "          [--max-iters N] [--tol T] [--seed S] [--threads K] [--out DIR]",
-                  "          [--labels-rows FILE] [--labels-cols FILE] [--top N]"};
+                  "          [--transform none|log1p|tfidf] [--labels-rows FILE] [--labels-cols FILE] [--top N]"};
     m.description =
         "Nonnegative matrix factorization: finds W (m x K) and H (K x n), both >= 0, with X ~= W H, for the "
         "nonnegative matrix X in INPUT (dense or sparse, any supported format). The methods are fast HALS "
@@ -89,8 +90,8 @@ manual nmf_manual() {
     m.sections = {
         {"Formats", formats_section()},
         {"Examples",
-         " facto nmf sotu_counts.mtx.xz --rank 20                  # topics: top words per component\n"
-         " facto nmf pbmc3k_counts.mtx.xz --rank 20 --method anls\n"
+         " facto nmf sotu_counts.mtx.xz --rank 20 --transform tfidf   # topics: top words per component\n"
+         " facto nmf pbmc3k_counts.mtx.xz --rank 20 --transform log1p --method anls\n"
          " facto nmf X.npy --rank 10 --mask observed.npy --out model\n"
          " facto nmf ratings.mtx --rank 8 --observed-only --l2 0.1\n"
          " facto nmf counts.mtx --rank 5 --method mu --loss kl --max-iters 500\n"
@@ -361,6 +362,43 @@ std::string describe(const std::vector<index_t>& idx, const std::vector<std::str
     return s;
 }
 
+/// --transform on the entries of X (rows = documents or samples for tfidf): log1p: log(1 + x);
+/// tfidf: x * idf(column), idf = ln((1 + m) / (1 + df)) + 1, then each row scaled to unit
+/// 2-norm (scikit-learn's TfidfTransformer defaults). Zeros stay zeros, so sparse stays sparse.
+template <class Values, class ColumnOf, class RowOf>
+void transform_entries(const std::string& how, index_t m, index_t n, Values& values, ColumnOf column_of, RowOf row_of) {
+    if (how == "none") return;
+    if (how == "log1p") {
+        for (double& v : values) v = std::log1p(v);
+        return;
+    }
+    std::vector<double> df(static_cast<std::size_t>(n), 0.0), row_ss(static_cast<std::size_t>(m), 0.0);
+    for (std::size_t p = 0; p < values.size(); ++p)
+        if (values[p] != 0) df[static_cast<std::size_t>(column_of(p))] += 1;
+    for (std::size_t p = 0; p < values.size(); ++p) {
+        const double idf = std::log((1.0 + m) / (1.0 + df[static_cast<std::size_t>(column_of(p))])) + 1;
+        values[p] *= idf;
+        row_ss[static_cast<std::size_t>(row_of(p))] += values[p] * values[p];
+    }
+    for (std::size_t p = 0; p < values.size(); ++p)
+        if (const double s = row_ss[static_cast<std::size_t>(row_of(p))]; s > 0) values[p] /= std::sqrt(s);
+}
+
+void transform_matrix(const std::string& how, csr_matrix& X) {
+    std::vector<index_t> row(X.values.size());
+    for (index_t i = 0; i < X.rows; ++i)
+        for (index_t p = X.row_ptr[static_cast<std::size_t>(i)]; p < X.row_ptr[static_cast<std::size_t>(i + 1)]; ++p)
+            row[static_cast<std::size_t>(p)] = i;
+    transform_entries(how, X.rows, X.cols, X.values, [&](std::size_t p) { return X.col_idx[p]; },
+                      [&](std::size_t p) { return row[p]; });
+}
+
+void transform_matrix(const std::string& how, matrix& X) {
+    const index_t n = X.cols();
+    transform_entries(how, X.rows(), n, X.values(), [n](std::size_t p) { return static_cast<index_t>(p) % n; },
+                      [n](std::size_t p) { return static_cast<index_t>(p) / n; });
+}
+
 json json_number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
 }  // namespace
@@ -386,6 +424,12 @@ command add_nmf_command(CLI::App& parent) {
     app->add_option("--mask", a->mask,
                     "A matrix of INPUT's shape: entries where it is nonzero are observed, the others missing.")
         ->option_text("FILE");
+    app->add_option("--transform", a->transform,
+                    "Transform the entries first: log1p: log(1 + x) (counts such as single-cell UMIs); tfidf: "
+                    "rows are documents, columns terms: x * idf, rows scaled to unit norm (scikit-learn's "
+                    "TfidfTransformer). The error is then that of the transformed matrix.")
+        ->option_text("none|log1p|tfidf")
+        ->check(one_of({"none", "log1p", "tfidf"}));
     app->add_flag("--observed-only", a->observed_only,
                   "Sparse INPUT: only the stored entries are observed; the others are missing, not zero.");
     app->add_option("-i,--init", a->init,
@@ -439,6 +483,9 @@ command add_nmf_command(CLI::App& parent) {
                     throw usage_error(fmt::format("--loss kl: needs --method mu, found --method {}", a->method));
                 if (!a->mask.empty() && a->observed_only)
                     throw usage_error("--mask and --observed-only: give one of them, not both");
+                if (a->transform == "tfidf" && (!a->mask.empty() || a->observed_only))
+                    throw usage_error("--transform tfidf: document frequencies need every entry observed; it cannot "
+                                      "go with --mask or --observed-only");
                 if (!a->mask.empty() && a->method == "anls")
                     throw usage_error("--mask: --method anls cannot weight entries; use hals or mu");
                 const progress_mode progress = parse_progress_mode(a->progress);
@@ -497,10 +544,12 @@ command add_nmf_command(CLI::App& parent) {
                 const auto t1 = std::chrono::steady_clock::now();
                 nmf_result r;
                 if (in.sparse() || (mask_in && mask_in->sparse())) {
-                    const csr_matrix X = sparse_matrix(in);
+                    csr_matrix X = sparse_matrix(in);
+                    transform_matrix(a->transform, X);
                     r = mask_in ? nmf(X, sparse_matrix(*mask_in), o) : nmf(X, o);
                 } else {
-                    const matrix X = dense_matrix(in);
+                    matrix X = dense_matrix(in);
+                    transform_matrix(a->transform, X);
                     r = mask_in ? nmf(X, dense_matrix(*mask_in), o) : nmf(X, o);
                 }
                 const double run_seconds = seconds_since(t1);
@@ -550,7 +599,8 @@ command add_nmf_command(CLI::App& parent) {
                                      {"max_iters", a->max_iters}, {"tol", a->tol},
                                      {"inner_iters", a->inner_iters}, {"seed", a->seed},
                                      {"mask", a->mask.empty() ? json(nullptr) : json(a->mask)},
-                                     {"observed_only", a->observed_only}, {"threads", a->threads}};
+                                     {"observed_only", a->observed_only}, {"transform", a->transform},
+                                     {"threads", a->threads}};
                 rep["input"] = summary;
                 double iter_seconds = 0;
                 json history = json::array();

@@ -82,6 +82,21 @@ run "nmf same seed twice" 0 "$FACTO" nmf A.npy --rank 2 --init random --seed 7 -
 run "nmf same seed again" 0 "$FACTO" nmf A.npy --rank 2 --init random --seed 7 --max-iters 20 --out s2 --progress none
 if cmp -s s1/W.npy s2/W.npy && cmp -s s1/H.npy s2/H.npy; then pass "same seed, same factors"; else fail "same seed, same factors"; fi
 
+# --- transforms ------------------------------------------------------------------------------
+run "nmf --transform log1p" 0 "$FACTO" nmf A.tns --rank 2 --transform log1p --out log1p --progress none
+json "log1p recorded, norm of the input unchanged in the report" log1p/report.json "j['parameters']['transform'] == 'log1p' and 0 <= j['result']['rel_error'] < 0.5"
+run "nmf --transform tfidf" 0 "$FACTO" nmf A.npy --rank 2 --transform tfidf --out tfidf --progress none
+run "nmf --transform tfidf with a mask" 2 "$FACTO" nmf A.npy --rank 2 --transform tfidf --mask mask.npy
+run "nmf --transform bogus" 2 "$FACTO" nmf A.npy --rank 2 --transform bogus
+if [ "$HAVE_NUMPY" = 1 ]; then
+    numpy "tfidf as scikit-learn's TfidfTransformer, then W H" "
+A = np.load('A.npy'); W = np.load('tfidf/W.npy'); H = np.load('tfidf/H.npy')
+m = A.shape[0]; df = (A != 0).sum(0); T = A * (np.log((1 + m) / (1 + df)) + 1)
+T /= np.linalg.norm(T, axis=1, keepdims=True)
+import json; r = json.load(open('tfidf/report.json'))['result']['rel_error']
+assert abs(np.linalg.norm(T - W @ H) / np.linalg.norm(T) - r) < 1e-6, r"
+fi
+
 # --- masks -----------------------------------------------------------------------------------
 run "nmf --mask (dense)" 0 "$FACTO" nmf Ag.tns --rank 2 --mask mask.npy --max-iters 3000 --tol 0 --out masked --progress none
 json "masked fit ignores the garbage" masked/report.json "j['result']['rel_error'] < 1e-5 and j['parameters']['mask'] == 'mask.npy'"

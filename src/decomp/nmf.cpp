@@ -186,12 +186,37 @@ struct sparse_products {
 
 // ------------------------------------------------------------------ factor updates
 
-/// G = A^T A (k x k, both triangles).
+/// Upper triangle of sum over rows [r0, r1) of a a^T, into G (k x k, zeroed here).
+template <class T>
+FACTO_CLONES void gram_rows(const T* A, index_t r0, index_t r1, index_t k, T* G) {
+    std::fill(G, G + k * k, T(0));
+    for (index_t i = r0; i < r1; ++i) {
+        const T* a = A + i * k;
+        for (index_t r = 0; r < k; ++r) {
+            const T ar = a[r];
+            T* g = G + r * k;
+#pragma omp simd
+            for (index_t s = r; s < k; ++s) g[s] += ar * a[s];
+        }
+    }
+}
+
+/// G = A^T A (k x k, both triangles), with OpenMP rather than BLAS: OpenBLAS's own threads
+/// spin after a call and would compete with the OpenMP team of the next product. Fixed blocks of
+/// rows summed in order: the same bits for any thread count.
 template <class T>
 void gram_into(const basic_matrix<T>& A, basic_matrix<T>& G) {
-    const index_t k = A.cols();
-    G.resize(k, k);
-    detail::syrk_ata(k, A.rows(), A.data(), G.data());
+    const index_t rows = A.rows(), k = A.cols();
+    constexpr index_t block = 512;
+    const index_t blocks = std::max<index_t>(1, (rows + block - 1) / block);
+    std::vector<T> partial(static_cast<std::size_t>(blocks * k * k));
+#pragma omp parallel for schedule(static) if (detail::worth_parallel(rows * k * k))
+    for (index_t b = 0; b < blocks; ++b)
+        gram_rows(A.data(), b * block, std::min(rows, (b + 1) * block), k, partial.data() + b * k * k);
+    if (G.rows() != k || G.cols() != k) G.resize(k, k);
+    std::copy(partial.begin(), partial.begin() + k * k, G.data());
+    for (index_t b = 1; b < blocks; ++b)
+        for (index_t p = 0; p < k * k; ++p) G.data()[p] += partial[static_cast<std::size_t>(b * k * k + p)];
     for (index_t r = 0; r < k; ++r)
         for (index_t s = 0; s < r; ++s) G(r, s) = G(s, r);
 }
