@@ -1,4 +1,5 @@
 // test_svd.cpp: exact and randomized truncated SVD on planted spectra, tolerances and real data.
+#include "facto/io/any.hpp"
 #include "facto/io/npy.hpp"
 #include "facto/decomp/svd.hpp"
 
@@ -322,6 +323,71 @@ TEST(Svd, CameraImage) {
     EXPECT_LE(r.rel_error, 0.05 + 1e-7);
     EXPECT_GE(r.rank, exact.rank);
     EXPECT_LE(r.rank, exact.rank + exact.rank / 10 + 2);
+}
+
+// Randomized SVD of a real matrix against LAPACK's full SVD of the same matrix: the leading
+// singular values, the error no better than the optimum and close to it, orthonormal factors,
+// and the fixed-accuracy mode within its tolerance at a rank close to the optimal one.
+void expect_matches_full_svd(const basic_matrix<double>& A, index_t k, const svd_randomized_options& fixed,
+                             const basic_svd_result<double>* sparse_r = nullptr) {
+    const auto full = svd_truncated(A);  // every singular triplet (gesdd)
+    double total2 = 0, tail2 = 0;
+    for (std::size_t i = 0; i < full.s.size(); ++i) {
+        total2 += full.s[i] * full.s[i];
+        if (static_cast<index_t>(i) >= k) tail2 += full.s[i] * full.s[i];
+    }
+    const double best = std::sqrt(tail2 / total2);  // Eckart-Young: no rank-k model does better
+    const auto r = sparse_r ? *sparse_r : svd_randomized(A, fixed);
+    ASSERT_EQ(r.rank, k);
+    EXPECT_NEAR(r.rel_error, residual(A, r), 1e-9);
+    EXPECT_GE(r.rel_error, best * (1 - 1e-9));
+    EXPECT_LE(r.rel_error, best * 1.02);
+    for (index_t i = 0; i < std::min<index_t>(k, 5); ++i)
+        EXPECT_NEAR(r.s[static_cast<std::size_t>(i)], full.s[static_cast<std::size_t>(i)], 1e-6 * full.s[0]) << i;
+    expect_orthonormal(r.U, 1e-12);
+    expect_orthonormal(r.V, 1e-12);
+}
+
+// The real matrices of ../shared/data, each skipped with a message when absent.
+std::string shared(const std::string& rel) { return std::string(FACTO_SHARED_DATA) + "/" + rel; }
+
+TEST(Svd, DigitsAgainstLapackFullSvd) {
+    const std::string path = shared("digits/digits.csv.gz");
+    if (!std::filesystem::exists(path)) GTEST_SKIP() << "shared data absent: " << path;
+    read_options ro;
+    ro.dense_csv = true;
+    const tensor table = std::get<tensor>(read_tensor(path, ro));  // 1797 x 65: pixels, then the label
+    ASSERT_EQ(table.dim(1), 65) << path;
+    basic_matrix<double> A(table.dim(0), 64);
+    for (index_t i = 0; i < A.rows(); ++i)
+        for (index_t j = 0; j < 64; ++j) A(i, j) = table(i, j);
+    expect_matches_full_svd(A, 10, {.rank = 10, .power_iters = 4, .seed = 1});
+    const auto exact = svd_truncated(A, {.tol = 0.2});
+    const auto r = svd_randomized(A, {.tol = 0.2, .block = 4, .seed = 2});
+    EXPECT_LE(r.rel_error, 0.2);
+    EXPECT_GE(r.rank, exact.rank);
+    EXPECT_LE(r.rank, exact.rank + 4);
+}
+
+TEST(Svd, OlivettiFacesAgainstLapackFullSvd) {
+    const std::string path = shared("olivetti-faces/olivetti_faces_u8.npy.xz");
+    if (!std::filesystem::exists(path)) GTEST_SKIP() << "shared data absent: " << path;
+    tensor faces = std::get<tensor>(read_tensor(path));  // 400 x 4096
+    ASSERT_EQ(faces.order(), 2) << path;
+    basic_matrix<double> A(faces.dim(0), faces.dim(1), std::move(faces.values()));
+    for (auto& v : A.values()) v /= 242.0;  // the README's scaling to [0, 1]
+    expect_matches_full_svd(A, 20, {.rank = 20, .power_iters = 3, .seed = 3});
+}
+
+TEST(Svd, SuiteSparseSparseAgainstLapackFullSvd) {
+    const std::string path = shared("suitesparse/lp_e226.mtx");
+    if (!std::filesystem::exists(path)) GTEST_SKIP() << "shared data absent: " << path;
+    const coo_tensor S = std::get<coo_tensor>(read_tensor(path));  // 223 x 472, sparse
+    ASSERT_EQ(S.order(), 2) << path;
+    const tensor D = to_dense(S);
+    const basic_matrix<double> A(D.dim(0), D.dim(1), D.values());
+    const auto r = svd_randomized(S, {.rank = 15, .oversample = 15, .power_iters = 3, .seed = 4});
+    expect_matches_full_svd(A, 15, {}, &r);
 }
 
 }  // namespace facto

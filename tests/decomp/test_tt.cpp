@@ -1,10 +1,12 @@
 // test_tt.cpp: TT format (entries, norm, reconstruction), TT-SVD rank recovery and error bounds,
 // TT rounding of over-parameterized trains.
 #include "facto/decomp/tt.hpp"
+#include "facto/io/npy.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <random>
 #include <string>
@@ -158,6 +160,40 @@ TEST(TtSvd, ErrorBoundHoldsOnNoisyInputs) {
         EXPECT_NEAR(res.rel_error_bound, err / xn, 1e-8) << "tol " << tol;
         EXPECT_LE(res.tt.storage_size(), prev_storage);
         prev_storage = res.tt.storage_size();
+    }
+}
+
+TEST(TtSvd, CoresAreLeftOrthonormalOnWideAndTallUnfoldings) {
+    // 3 x 2000 first unfolding (wide: QR of its transpose), then 150 x 40 (tall).
+    const tensor X = random_tensor({3, 50, 40}, 9);
+    for (const tt_options& o : {tt_options{.check_error = true}, tt_options{.max_ranks = {2, 7}, .check_error = true}}) {
+        const auto res = tt_svd(X, o);
+        for (int k = 0; k + 1 < res.tt.order(); ++k) {
+            const auto& G = res.tt.core(k);
+            const index_t rows = G.dim(0) * G.dim(1), r = G.dim(2);
+            for (index_t a = 0; a < r; ++a)
+                for (index_t b = 0; b < r; ++b) {
+                    double dot = 0;
+                    for (index_t i = 0; i < rows; ++i) dot += G.data()[i * r + a] * G.data()[i * r + b];
+                    ASSERT_NEAR(dot, a == b ? 1.0 : 0.0, 1e-12) << "core " << k << " columns " << a << "," << b;
+                }
+        }
+        const double err = diff_norm(X, res.tt.full()) / fro(X);
+        EXPECT_NEAR(res.rel_error_bound, err, 1e-10);
+        if (o.max_ranks.empty()) EXPECT_LE(err, 1e-13);
+    }
+}
+
+TEST(TtSvd, BrainEpiVolume) {
+    const std::string path = std::string(FACTO_SHARED_DATA) + "/brain-epi-example4d/example4d_int16.npy";
+    if (!std::filesystem::exists(path)) GTEST_SKIP() << "shared data absent: " << path;
+    const tensor X = read_npy<double>(path);  // 2 x 24 x 96 x 128
+    for (double tol : {0.3, 0.1}) {
+        const auto res = tt_svd(X, {.tol = tol, .check_error = true});
+        EXPECT_LE(res.rel_error, tol);
+        EXPECT_LE(res.rel_error_bound, tol);
+        EXPECT_NEAR(res.rel_error, res.rel_error_bound, 1e-8);  // the bound is the exact error of TT-SVD
+        EXPECT_GT(res.tt.compression_ratio(), 1.0);
     }
 }
 
