@@ -11,6 +11,7 @@
 
 #include "facto/core/csr.hpp"
 #include "facto/ops/linalg.hpp"
+#include "core/huge_pages.hpp"
 #include "core/parallel.hpp"
 #include "ops/blas_lapack.hpp"
 
@@ -49,18 +50,32 @@ void check_finite(const basic_matrix<T>& A, const char* who) {
             throw invalid_argument(std::string(who) + ": the matrix has a non-finite entry");
 }
 
-// Thin SVD of a copy of M (m x n): returns U (m x k), s, V (n x k) with k = min(m, n).
+// Thin SVD of M (m x n, row-major): U (m x k), s, V (n x k) with k = min(m, n). The row-major
+// buffer is the column-major M^T = W S Z^T, so M = Z S W^T: LAPACK's column-major Z^T (k x m)
+// is U row-major as it stands, and only the small W needs transposing into V. LAPACKE's
+// row-major path would instead transpose the whole input and both outputs.
 template <class T>
-void thin_svd(basic_matrix<T> M, basic_matrix<T>& U, std::vector<T>& s, basic_matrix<T>& V, const char* who) {
+void thin_svd(const basic_matrix<T>& M, basic_matrix<T>& U, std::vector<T>& s, basic_matrix<T>& V, const char* who) {
     const index_t m = M.rows(), n = M.cols(), k = std::min(m, n);
     U.resize(m, k);
-    s.assign(static_cast<std::size_t>(k), T(0));
-    basic_matrix<T> Vt(k, n);
-    if (k > 0 && detail::gesdd(m, n, M.data(), s.data(), U.data(), Vt.data()) != 0)
-        throw invalid_argument(std::string(who) + ": LAPACK gesdd did not converge");
     V.resize(n, k);
-    for (index_t i = 0; i < k; ++i)
-        for (index_t j = 0; j < n; ++j) V(j, i) = Vt(i, j);
+    s.assign(static_cast<std::size_t>(k), T(0));
+    if (k == 0) return;
+    std::vector<T> a, w(static_cast<std::size_t>(n * k));
+    detail::reserve_huge(a, static_cast<std::size_t>(m * n));  // gesdd overwrites its input
+    a.assign(M.data(), M.data() + m * n);
+    lapack_int info;
+    if constexpr (std::is_same_v<T, double>)
+        info = LAPACKE_dgesdd(LAPACK_COL_MAJOR, 'S', detail::ld(n), detail::ld(m), a.data(), detail::ld(n), s.data(),
+                              w.data(), detail::ld(n), U.data(), detail::ld(k));
+    else
+        info = LAPACKE_sgesdd(LAPACK_COL_MAJOR, 'S', detail::ld(n), detail::ld(m), a.data(), detail::ld(n), s.data(),
+                              w.data(), detail::ld(n), U.data(), detail::ld(k));
+    if (info != 0)
+        throw invalid_argument(std::string(who) + ": LAPACK gesdd did not converge (info " + std::to_string(info) +
+                               ")");
+    for (index_t j = 0; j < n; ++j)
+        for (index_t i = 0; i < k; ++i) V(j, i) = w[static_cast<std::size_t>(i * n + j)];
 }
 
 // Keeps the first k columns of a row-major matrix.
