@@ -260,3 +260,28 @@ TEST(FmmKernels, GeneratedSourceHasTheSchemesProductsAndAdditions) {
     o.name = "3x";
     EXPECT_THROW(generate_cpp(known::strassen_published(), o), invalid_argument);
 }
+
+TEST(FmmKernels, EliminationReachesWinogradsFifteenAdditionsOnASearchResult) {
+    // <2,2,2> rank 7 from `facto fmm search 2,2,2 --target 7 -j1 --seed 2`, lifted to Z
+    // (bench/schemes/search_seed2_15adds.txt): 24 additions, 15 after elimination, as many as
+    // the Strassen-Winograd variant.
+    const exact_scheme s = parse_exact_text(R"(fmm 2 2 2
+field Z
+1,1,-1,-1 0,0,1,0 1,0,0,0
+1,0,0,0 0,1,0,0 -1,-1,1,1
+-1,0,1,0 -1,0,1,0 0,-1,0,1
+1,0,-1,-1 -1,-1,1,0 -1,-1,0,1
+0,0,0,1 -1,-1,1,1 0,0,0,1
+0,0,1,1 1,1,0,0 1,1,0,0
+0,1,0,0 0,0,0,1 0,0,1,0
+)");
+    const addition_plan plan = make_addition_plan(s);
+    EXPECT_EQ(plan.additions_before, 24);
+    EXPECT_EQ(plan.additions(), 15);
+    fast_multiplier f(s);
+    std::mt19937_64 rng(8);
+    for (int levels : {1, 2}) {
+        const auto A = random_matrix<double>(45, 38, rng), B = random_matrix<double>(38, 51, rng);
+        expect_product(f.multiply(A, B, levels), A, B, levels);
+    }
+}
