@@ -14,6 +14,7 @@
 #include "core/parallel.hpp"
 #include "facto/core/error.hpp"
 #include "facto/ops/linalg.hpp"
+#include "ops/blas_lapack.hpp"
 
 namespace facto {
 
@@ -48,6 +49,8 @@ void check_common(const csr_matrix& R, const mf_options& o, const char* who, boo
         throw invalid_argument(std::string(who) + ": reg and bias_reg must be >= 0, found " + std::to_string(o.reg) +
                                " and " + std::to_string(o.bias_reg));
     if (!(o.tol >= 0)) throw invalid_argument(std::string(who) + ": tol must be >= 0");
+    if (!(o.reg_exponent >= 0 && o.reg_exponent <= 1))
+        throw invalid_argument(std::string(who) + ": reg_exponent must lie in [0, 1], found " + std::to_string(o.reg_exponent));
     if (R.nnz() == 0) throw invalid_argument(std::string(who) + ": no ratings");
     for (double v : R.values)
         if (!std::isfinite(v)) throw invalid_argument(std::string(who) + ": a rating is not finite");
@@ -115,8 +118,16 @@ void fallback_solve(const std::vector<double>& G_upper, double* b, int d) {
     std::copy(B.data(), B.data() + d, b);
 }
 
+// The factor regularization weight of a row with n ratings: n^exponent (1: ALS-WR; 0.5: the
+// smoothed weighted trace norm of Salakhutdinov and Srebro 2010; 0: unweighted).
+double reg_weight(index_t n, double exponent) {
+    if (exponent == 0) return 1.0;
+    if (exponent == 1) return static_cast<double>(n);
+    return std::pow(static_cast<double>(n), exponent);
+}
+
 // Explicit half-sweep: every row r of A (rows x cols) gets [b_r, x_r] solving
-//   (sum_j y_j y_j^T + diag(w bias_reg, w reg, ...)) z = sum_j (a_rj - mu - c_j) y_j
+//   (sum_j y_j y_j^T + diag(bias_reg, w reg, ...)) z = sum_j (a_rj - mu - c_j) y_j
 // with y_j = [1, Y_j] when biases (c = the fixed side's biases), else y_j = Y_j.
 int explicit_half(const csr_matrix& A, const matrix& Y, const std::vector<double>& ybias, matrix& X,
                   std::vector<double>& xbias, double mu, const mf_options& o) {
@@ -154,8 +165,8 @@ int explicit_half(const csr_matrix& A, const matrix& Y, const std::vector<double
                     for (int e = a; e < d; ++e) g[e] += ya * y[static_cast<std::size_t>(e)];
                 }
             }
-            const double w = o.weighted_reg ? static_cast<double>(p1 - p0) : 1.0;
-            for (int a = 0; a < d; ++a) G[static_cast<std::size_t>(a * d + a)] += w * (biases && a == 0 ? o.bias_reg : o.reg);
+            const double w = reg_weight(p1 - p0, o.reg_exponent);
+            for (int a = 0; a < d; ++a) G[static_cast<std::size_t>(a * d + a)] += biases && a == 0 ? o.bias_reg : w * o.reg;
             keep = G;
             bkeep = b;
             if (!cholesky_solve(G.data(), b.data(), d, diag.data())) {
@@ -185,15 +196,19 @@ double squared_error(const csr_matrix& A, const mf_model& m) {
     return std::accumulate(row_sum.begin(), row_sum.end(), 0.0);
 }
 
-double regularization(const matrix& F, const std::vector<double>& bias, const std::vector<index_t>* counts,
-                      const mf_options& o) {
+// sum_r w_r reg |F_r|^2 + v_r bias_reg b_r^2, w_r = n_r^exponent, v_r = n_r (SGD, whose
+// per-rating updates weight both by counts) or 1 (ALS).
+double regularization(const matrix& F, const std::vector<double>& bias, const std::vector<index_t>& counts,
+                      const mf_options& o, bool sgd_form) {
     double s = 0;
     const index_t k = F.cols();
     for (index_t r = 0; r < F.rows(); ++r) {
-        const double w = counts ? static_cast<double>((*counts)[static_cast<std::size_t>(r)]) : 1.0;
+        const index_t n = counts[static_cast<std::size_t>(r)];
+        const double w = sgd_form ? static_cast<double>(n) : reg_weight(n, o.reg_exponent);
         double f = 0;
         for (index_t a = 0; a < k; ++a) f += F(r, a) * F(r, a);
-        s += w * (o.reg * f + (bias.empty() ? 0.0 : o.bias_reg * bias[static_cast<std::size_t>(r)] * bias[static_cast<std::size_t>(r)]));
+        const double b = bias.empty() ? 0.0 : bias[static_cast<std::size_t>(r)];
+        s += w * o.reg * f + (sgd_form ? static_cast<double>(n) : 1.0) * o.bias_reg * b * b;
     }
     return s;
 }
@@ -205,16 +220,11 @@ std::vector<index_t> row_counts(const csr_matrix& A) {
 }
 
 double explicit_objective_impl(const csr_matrix& R, const csr_matrix& Rt, const mf_model& m, const mf_options& o,
-                               bool weighted, double* sse_out) {
+                               bool sgd_form, double* sse_out) {
     const double sse = squared_error(R, m);
     if (sse_out) *sse_out = sse;
-    std::vector<index_t> nu, ni;
-    if (weighted) {
-        nu = row_counts(R);
-        ni = row_counts(Rt);
-    }
-    return sse + regularization(m.user_factors, m.user_bias, weighted ? &nu : nullptr, o) +
-           regularization(m.item_factors, m.item_bias, weighted ? &ni : nullptr, o);
+    return sse + regularization(m.user_factors, m.user_bias, row_counts(R), o, sgd_form) +
+           regularization(m.item_factors, m.item_bias, row_counts(Rt), o, sgd_form);
 }
 
 // Runs the sweep loop shared by every method: step() does one sweep and returns the
@@ -250,20 +260,47 @@ double mean_value(const csr_matrix& R) {
     return std::accumulate(R.values.begin(), R.values.end(), 0.0) / static_cast<double>(R.nnz());
 }
 
+// Leading right singular vectors of the centered ratings (missing entries as 0), scaled by the
+// square roots of the singular values, by a randomized range finder with two power
+// iterations: a start near the answer, so ALS needs fewer sweeps than from random factors.
+matrix svd_item_start(const csr_matrix& R, const csr_matrix& Rt, double mu, index_t k, std::mt19937_64& rng) {
+    csr_matrix Rc = R, Rtc = Rt;
+    for (double& v : Rc.values) v -= mu;
+    for (double& v : Rtc.values) v -= mu;
+    const index_t l = std::min<index_t>(k + 10, std::min(R.rows, R.cols));
+    matrix Y(R.cols, l);
+    std::normal_distribution<double> normal(0, 1);
+    for (double& x : Y.values()) x = normal(rng);
+    for (int pass = 0; pass < 3; ++pass) {
+        Y = spmm(Rtc, spmm(Rc, Y));
+        detail::range_basis(Y, 1.0, 0.0, "als_explicit (svd start)");
+        if (Y.cols() == 0) return matrix(R.cols, k);  // the centered ratings are all zero
+    }
+    const matrix B = spmm(Rc, Y);
+    std::vector<double> vals;
+    const index_t kk = std::min(k, Y.cols());
+    const matrix V = leading_eigenvectors(gram(B), kk, &vals);
+    matrix Q = matmul(Y, V);
+    matrix out(R.cols, k);
+    for (index_t i = 0; i < R.cols; ++i)
+        for (index_t a = 0; a < kk; ++a) out(i, a) = Q(i, a) * std::pow(std::max(vals[static_cast<std::size_t>(a)], 0.0), 0.25);
+    return out;
+}
+
 }  // namespace
 
 double explicit_objective(const csr_matrix& R, const mf_model& m, const mf_options& o) {
-    return explicit_objective_impl(R, transpose(R), m, o, o.weighted_reg, nullptr);
+    return explicit_objective_impl(R, transpose(R), m, o, false, nullptr);
 }
 
 mf_result als_explicit(const csr_matrix& R, const mf_options& o) {
     const auto t_start = clock_type::now();
-    check_common(R, o, "als_explicit", o.biases);
+    check_common(R, o, "als_explicit", o.biases || o.center);
     thread_scope threads(o.threads);
     const csr_matrix Rt = transpose(R);
     mf_result res;
     mf_model& m = res.model;
-    m.global_mean = o.biases ? mean_value(R) : 0.0;
+    m.global_mean = o.biases || o.center ? mean_value(R) : 0.0;
     m.user_factors.resize(R.rows, o.rank);
     m.item_factors.resize(R.cols, o.rank);
     if (o.biases) {
@@ -271,12 +308,15 @@ mf_result als_explicit(const csr_matrix& R, const mf_options& o) {
         m.item_bias.assign(static_cast<std::size_t>(R.cols), 0.0);
     }
     std::mt19937_64 rng(o.seed);
-    random_fill(m.item_factors, o.init_scale, rng);  // users are solved first
+    if (o.svd_start && o.rank > 0)
+        m.item_factors = svd_item_start(R, Rt, m.global_mean, o.rank, rng);
+    else
+        random_fill(m.item_factors, o.init_scale, rng);  // users are solved first
     iterate(res, o, t_start, [&](int, mf_iteration& rec) {
         res.solve_fallbacks += explicit_half(R, m.item_factors, m.item_bias, m.user_factors, m.user_bias, m.global_mean, o);
         res.solve_fallbacks += explicit_half(Rt, m.user_factors, m.user_bias, m.item_factors, m.item_bias, m.global_mean, o);
         double sse = 0;
-        const double obj = explicit_objective_impl(R, Rt, m, o, o.weighted_reg, &sse);
+        const double obj = explicit_objective_impl(R, Rt, m, o, false, &sse);
         rec.train_rmse = std::sqrt(sse / static_cast<double>(R.nnz()));
         return obj;
     });
@@ -285,14 +325,14 @@ mf_result als_explicit(const csr_matrix& R, const mf_options& o) {
 
 mf_result sgd_explicit(const csr_matrix& R, const mf_options& o) {
     const auto t_start = clock_type::now();
-    check_common(R, o, "sgd_explicit", o.biases);
+    check_common(R, o, "sgd_explicit", o.biases || o.center);
     if (o.sgd_blocks < 1) throw invalid_argument("sgd_explicit: sgd_blocks must be at least 1");
     if (!(o.learning_rate > 0)) throw invalid_argument("sgd_explicit: learning_rate must be > 0");
     thread_scope threads(o.threads);
     const csr_matrix Rt = transpose(R);
     mf_result res;
     mf_model& m = res.model;
-    m.global_mean = o.biases ? mean_value(R) : 0.0;
+    m.global_mean = o.biases || o.center ? mean_value(R) : 0.0;
     m.user_factors.resize(R.rows, o.rank);
     m.item_factors.resize(R.cols, o.rank);
     m.user_bias.assign(o.biases ? static_cast<std::size_t>(R.rows) : 0, 0.0);
@@ -360,7 +400,7 @@ mf_result sgd_explicit(const csr_matrix& R, const mf_options& o) {
         }
         lr *= o.lr_decay;
         double sse = 0;
-        const double obj = explicit_objective_impl(R, Rt, m, o, false, &sse);
+        const double obj = explicit_objective_impl(R, Rt, m, o, true, &sse);
         rec.train_rmse = std::sqrt(sse / static_cast<double>(R.nnz()));
         return obj;
     });

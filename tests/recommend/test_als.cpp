@@ -112,7 +112,7 @@ double naive_explicit_objective(const csr_matrix& R, const mf_model& m, const mf
         for (index_t r = 0; r < F.rows(); ++r) {
             double f = 0;
             for (index_t a = 0; a < F.cols(); ++a) f += F(r, a) * F(r, a);
-            t += (o.weighted_reg ? n[r] : 1.0) * (o.reg * f + (b.empty() ? 0 : o.bias_reg * b[r] * b[r]));
+            t += std::pow(n[r], o.reg_exponent) * o.reg * f + (b.empty() ? 0 : o.bias_reg * b[r] * b[r]);
         }
         return t;
     };
@@ -122,12 +122,12 @@ double naive_explicit_objective(const csr_matrix& R, const mf_model& m, const mf
 TEST(Als, ObjectiveMonotoneAndMatchesOracle) {
     const planted P = make_planted(40, 30, 4, true, 5);
     const csr_matrix R = sample(P, 0.4, 0.5, 6);
-    for (bool weighted : {true, false}) {
+    for (double exponent : {1.0, 0.5, 0.0}) {
         mf_options o;
         o.rank = 5;
         o.reg = 0.1;
         o.bias_reg = 0.05;
-        o.weighted_reg = weighted;
+        o.reg_exponent = exponent;
         o.max_iters = 12;
         const auto res = als_explicit(R, o);
         ASSERT_EQ(res.history.size(), 12u);
@@ -298,7 +298,7 @@ TEST(Als, FoldInSolvesTheRowProblem) {
     const std::vector<index_t> items = {4, 1, 9, 20, 7};
     const std::vector<double> vals = {4, 2.5, 3, 5, 1};
     const folded_user f = fold_in_user(res.model, items, vals, o);
-    // Gradient of sum (r - mu - b - b_i - x.q_i)^2 + n (reg |x|^2 + bias_reg b^2) vanishes.
+    // Gradient of sum (r - mu - b - b_i - x.q_i)^2 + n reg |x|^2 + bias_reg b^2 vanishes.
     const double n = static_cast<double>(items.size());
     std::vector<double> grad(4, 0.0);
     for (std::size_t t = 0; t < items.size(); ++t) {
@@ -309,7 +309,7 @@ TEST(Als, FoldInSolvesTheRowProblem) {
         grad[0] += e;
         for (int a = 0; a < 3; ++a) grad[a + 1] += e * res.model.item_factors(i, a);
     }
-    grad[0] -= n * o.bias_reg * f.bias;
+    grad[0] -= o.bias_reg * f.bias;
     for (int a = 0; a < 3; ++a) grad[a + 1] -= n * o.reg * f.factors[a];
     for (double g : grad) EXPECT_NEAR(g, 0, 1e-10);
 

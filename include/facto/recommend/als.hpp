@@ -49,13 +49,18 @@ struct mf_options {
     double reg = 0.05;        ///< L2 weight of the factors
     double bias_reg = 0.05;   ///< L2 weight of the biases (explicit, BPR item biases)
     bool biases = true;       ///< explicit: fit global mean, user and item biases
-    /// Explicit ALS: weight each row's regularization by its number of ratings (Zhou et al.
-    /// 2008, "ALS-WR"): reg * n_u * ||p_u||^2. Otherwise reg * ||p_u||^2.
-    bool weighted_reg = true;
+    bool center = false;      ///< explicit without biases: still predict global mean + p_u . q_i
+    /// Explicit ALS: a row with n ratings has factor regularization reg * n^reg_exponent * |p|^2.
+    /// 1: Zhou et al. 2008 ("ALS-WR"); 0.5: the smoothed weighted trace norm of Salakhutdinov and
+    /// Srebro 2010, better on very sparse data; 0: unweighted. Biases: bias_reg * b^2, unweighted.
+    double reg_exponent = 1;
     double tol = 0;           ///< stop when the objective's relative decrease falls below tol (0: never)
     std::uint64_t seed = 0;   ///< initial factors, SGD order, BPR samples
     int threads = 0;          ///< OpenMP threads; 0 keeps the current setting
     double init_scale = 0.1;  ///< initial factor entries: uniform with this standard deviation
+    /// Explicit ALS: start from the leading singular vectors of the centered ratings (missing as
+    /// zero; a randomized range finder, seeded) instead of random item factors: fewer sweeps.
+    bool svd_start = true;
     double learning_rate = 0.01;  ///< SGD, BPR: step of the first epoch
     double lr_decay = 0.95;       ///< SGD, BPR: step multiplied by this after each epoch
     int sgd_blocks = 16;          ///< SGD: users and items each cut into this many blocks
@@ -82,8 +87,8 @@ struct mf_result {
 /// Explicit ALS on ratings R (users x items): alternately solves every user row, then every
 /// item row, exactly (a (rank+1) x (rank+1) Cholesky per row, rows in parallel, deterministic
 /// for any thread count). The global mean is fixed to the mean rating; the objective
-///   sum (r - prediction)^2 + sum_u w_u (reg |p_u|^2 + bias_reg b_u^2) + sum_i w_i (...)
-/// (w = count of ratings with weighted_reg, else 1) never increases.
+///   sum (r - prediction)^2 + sum_u (n_u^e reg |p_u|^2 + bias_reg b_u^2) + sum_i (same for items)
+/// (n = ratings of the row, e = reg_exponent) never increases.
 /// @throws facto::invalid_argument on a negative rank, max_iters < 1, a negative reg, an
 /// invalid or empty R, or a validation matrix of another shape.
 [[nodiscard]] mf_result als_explicit(const csr_matrix& R, const mf_options& opts = {});
@@ -91,8 +96,9 @@ struct mf_result {
 /// Explicit SGD in the style of LIBMF: users and items are cut into sgd_blocks blocks each (a
 /// seeded random assignment); an epoch visits the blocks diagonal by diagonal, blocks of one
 /// diagonal in parallel (they share no user and no item) and ratings within a block in a
-/// seeded random order. Same seed, same result, whatever the thread count. Objective as for
-/// als_explicit without count weights (w = 1).
+/// seeded random order. Same seed, same result, whatever the thread count. Its per-rating
+/// updates minimize sum (r - prediction)^2 + sum_u n_u (reg |p_u|^2 + bias_reg b_u^2) + (items
+/// alike), the objective reported.
 [[nodiscard]] mf_result sgd_explicit(const csr_matrix& R, const mf_options& opts = {});
 
 /// Implicit-feedback ALS (Hu, Koren, Volinsky 2008): every (u, i) pair has preference 1 if
