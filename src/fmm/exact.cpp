@@ -187,6 +187,9 @@ scheme mod2(const exact_scheme& s) {
 
 exact_scheme from_gf2(const scheme& s) {
     check_format(s.n, s.m, s.p);
+    if (s.product != product_kind::general)
+        throw invalid_argument(std::string("fmm::from_gf2: the scheme is for the structured product '") +
+                               product_name(s.product) + "'; exact schemes are general products");
     exact_scheme out{s.n, s.m, s.p, {}};
     auto expand = [](factor_t f, int count) {
         std::vector<rational> c(count);

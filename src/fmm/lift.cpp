@@ -84,6 +84,13 @@ private:
     std::vector<std::uint64_t> a_;
 };
 
+// Lifting solves the Brent equations of the general product only.
+void require_general(const scheme& s, const char* what) {
+    if (s.product != product_kind::general)
+        throw invalid_argument(std::string(what) + ": the scheme is for the structured product '" +
+                               product_name(s.product) + "'; only general products are lifted");
+}
+
 // The Brent system's layout: variable (t, position, entry) at t*L + offset, equation (x, y, z)
 // at (x*nv + y)*nw + z.
 struct brent_layout {
@@ -275,6 +282,7 @@ std::optional<exact_scheme> hensel_attempt(const scheme& s, int K, bool support_
 
 std::optional<exact_scheme> hensel_lift(const scheme& s, int K, bool support_only, std::string& why,
                                         std::uint64_t column_order) {
+    require_general(s, "fmm::hensel_lift");
     require_valid(s, "fmm::hensel_lift");
     if (K < 2 || K > 64) throw invalid_argument("fmm::hensel_lift: precision K = " + std::to_string(K) + ", expected 2..64");
     int failed_step = 0;
@@ -282,6 +290,7 @@ std::optional<exact_scheme> hensel_lift(const scheme& s, int K, bool support_onl
 }
 
 std::optional<exact_scheme> sign_lift(const scheme& s, std::uint64_t node_limit, std::string& why) {
+    require_general(s, "fmm::sign_lift");
     require_valid(s, "fmm::sign_lift");
     const brent_layout g(s);
     const std::vector<std::uint64_t> x0 = zero_one_values(s, g);
@@ -483,6 +492,7 @@ std::optional<exact_scheme> sign_lift(const scheme& s, std::uint64_t node_limit,
 
 lift_result lift(const scheme& s, const lift_options& opts) {
     const auto start = std::chrono::steady_clock::now();
+    require_general(s, "fmm::lift");
     require_valid(s, "fmm::lift");
     if (opts.precision < 2 || opts.precision > 64)
         throw invalid_argument("fmm::lift: precision " + std::to_string(opts.precision) + ", expected 2..64");

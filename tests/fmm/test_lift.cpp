@@ -157,6 +157,11 @@ TEST(FmmLift, BadInputsRejected) {
     EXPECT_THROW(lift(strassen_scheme(), o), facto::invalid_argument);
     std::string why;
     EXPECT_THROW(hensel_lift(strassen_scheme(), 65, true, why), facto::invalid_argument);
+    const scheme aat = standard_scheme(2, 2, 2, product_kind::a_at);  // a structured product
+    ASSERT_TRUE(verify(aat).ok);
+    EXPECT_THROW(lift(aat), facto::invalid_argument);
+    EXPECT_THROW(sign_lift(aat, 10, why), facto::invalid_argument);
+    EXPECT_THROW(from_gf2(aat), facto::invalid_argument);
 }
 
 TEST(FmmLift, StandardAlgorithmLiftsToItself) {
