@@ -1,6 +1,7 @@
 // tests/fmm/known_schemes.hpp: published schemes written as the products and C entries of the
 // papers (Strassen 1969, Laderman 1976), for the exact-verification and lifting tests.
 #pragma once
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>

@@ -106,6 +106,23 @@ TEST(FmmLift, LadermanFromItsGf2Image) {
     EXPECT_TRUE(r.signed_pm1);
 }
 
+TEST(FmmLift, SignSearchOnStrassenSquared) {
+    // Strassen (x) Strassen over GF(2): Hensel on the support gives coefficients up to 3; the
+    // signs need the depth-first search (45 free signs after the linear mod-4 system).
+    const scheme s = product_scheme(strassen_scheme(), strassen_scheme());
+    std::string why;
+    EXPECT_FALSE(sign_lift(s, 10, why).has_value());
+    EXPECT_NE(why.find("gave up after 10 nodes"), std::string::npos) << why;
+    const std::optional<exact_scheme> signs = sign_lift(s, 100000, why);
+    ASSERT_TRUE(signs.has_value()) << why;
+    expect_lift_of(s, *signs);
+    EXPECT_TRUE(is_signed_unit(*signs));
+    const lift_result r = lift(s);
+    ASSERT_TRUE(r.lifted);
+    EXPECT_TRUE(r.signed_pm1);
+    EXPECT_EQ(r.method, "signs");
+}
+
 TEST(FmmLift, SearchResultsLift) {
     // Flip-graph results with fixed seeds: <2,2,2> in 7, <3,3,3> in 23, <2,2,3> in 11, <2,3,3> in 15.
     struct job {
