@@ -20,12 +20,12 @@ std::vector<command> add_fmm_kernel_commands(CLI::App& fmm);  // cli/cmd_fmm_ker
 namespace {
 
 struct fmm_search_args {
-    std::string format_text, field = "gf2", start = "standard", from, out, out_npy, keep_all;
+    std::string format_text, field = "gf2", start = "standard", from, out, out_npy, keep_all, product;
     int target = 0, threads = 0;
     double time_limit = 0;
     std::uint64_t seed = 1, path_limit = 300000, max_flips = 0, plus_after = 0;
     int pool = 100, plateau = 20, restart = 10;
-    bool c_ik = false, quiet = false;
+    bool c_ik = false, quiet = false, no_linear = false;
 };
 
 struct fmm_verify_args {
@@ -48,21 +48,39 @@ std::array<int, 3> parse_format(const std::string& text) {
     return d;
 }
 
-std::string scheme_name(const fmm::scheme& s) { return fmt::format("<{},{},{}>", s.n, s.m, s.p); }
+std::string scheme_name(const fmm::scheme& s) {
+    if (s.product == fmm::product_kind::general) return fmt::format("<{},{},{}>", s.n, s.m, s.p);
+    return fmt::format("<{},{},{}> {}", s.n, s.m, s.p, fmm::product_name(s.product));
+}
 
 int run_search(const fmm_search_args& a) {
     const auto d = parse_format(a.format_text);
+    const fmm::product_kind kind = a.product.empty() ? fmm::product_kind::general : fmm::parse_product(a.product);
+    try {
+        fmm::check_format(d[0], d[1], d[2], kind);
+    } catch (const facto::invalid_argument& e) {
+        throw usage_error(fmt::format("FORMAT '{}' with --product {}: {}", a.format_text, a.product, e.what()));
+    }
+    if (kind != fmm::product_kind::general && !a.out_npy.empty())
+        throw usage_error(fmt::format("--out-npy: the .npy folder format holds general products only, not --product {}; "
+                                      "use --out (text)",
+                                      a.product));
     fmm::scheme start;
     if (a.from.empty() && a.start == "strassen") {
+        if (kind != fmm::product_kind::general)
+            throw usage_error(fmt::format("--start strassen: a general product, not --product {}", a.product));
         // Kronecker powers of Strassen's scheme: <2^k,2^k,2^k> in 7^k.
         if (d[0] != d[1] || d[1] != d[2] || (d[0] != 2 && d[0] != 4 && d[0] != 8))
             throw usage_error(fmt::format("--start strassen: format {} is not <2,2,2>, <4,4,4> or <8,8,8>", a.format_text));
         start = fmm::strassen_scheme();
         while (start.n < d[0]) start = fmm::product_scheme(start, fmm::strassen_scheme());
     } else if (a.from.empty()) {
-        start = fmm::standard_scheme(d[0], d[1], d[2]);
+        start = fmm::standard_scheme(d[0], d[1], d[2], kind);
     } else {
         start = fmm::read_scheme(a.from, a.c_ik);
+        if (!a.product.empty() && start.product != kind)
+            throw usage_error(fmt::format("--from: '{}' holds a scheme of the product {}, not --product {}", a.from,
+                                          fmm::product_name(start.product), a.product));
         if (start.n != d[0] || start.m != d[1] || start.p != d[2])
             throw usage_error(fmt::format("--from: '{}' holds a {} scheme, expected <{},{},{}> as FORMAT says", a.from,
                                           scheme_name(start), d[0], d[1], d[2]));
@@ -78,6 +96,7 @@ int run_search(const fmm_search_args& a) {
     o.plateau_walks = a.plateau;
     o.plus_after = a.plus_after;
     o.restart_walks = a.restart;
+    o.linear_reductions = !a.no_linear;
     install_interrupt_handler();
     o.stop = [] { return interrupt_requested(); };
     if (!a.quiet)
@@ -143,6 +162,14 @@ command add_fmm_command(CLI::App& parent) {
                        "Kronecker powers (<4,4,4> in 49, <8,8,8> in 343).")
         ->check(one_of({"standard", "strassen"}));
     search->add_flag("--c-ik", sa->c_ik, "The --from file's W holds c_ik rather than c_ki (see FORMATS).");
+    search->add_option("--product", sa->product,
+                       "A structured product (see STRUCTURED PRODUCTS): aat (C = A A^T, lower triangle; P = N), "
+                       "triu (A upper triangular; M = N), sym (A symmetric; M = N), or general (default; with "
+                       "--from, the file's product).")
+        ->option_text("KIND")
+        ->check(one_of({"general", "aat", "triu", "sym"}));
+    search->add_flag("--no-linear", sa->no_linear,
+                     "Only two-shared-factor reductions: no linear-dependence reductions (for comparison).");
     search->add_option("-j,--threads", sa->threads,
                        "Independent walkers with seeds S, S+1, ...; 0: OMP_NUM_THREADS or every core.")
         ->option_text("K")
@@ -189,10 +216,17 @@ command add_fmm_command(CLI::App& parent) {
         "optional lines 'field gf2', 'convention cki|cik' and 'rank R', then one term per line as three 0/1 "
         "strings in row-major order; '#' starts a comment. NumPy: a folder with U.npy (R x N x M), V.npy "
         "(R x M x P) and W.npy (R x P x N); integer entries are read mod 2. Every scheme read is verified. "
-        "See docs/fmm.md.";
+        "A line 'product aat|triu|sym' marks a structured product (text format only). See docs/fmm.md.";
+    const std::string structured =
+        "--product searches schemes for the tensor of a structured product, whose inputs are the independent "
+        "entries: aat: C = A A^T with A N x M (FORMAT N,M,N); v masks are over A too (bit k*M+j is a_kj = b_jk) and "
+        "only the lower triangle of C is computed (w bits k*N+i with i >= k). The standard algorithm has "
+        "N(N+1)/2 M products. triu: A upper triangular (FORMAT N,N,P), u masks only over a_ij with i <= j; "
+        "N(N+1)/2 P products. sym: A symmetric, given by a_ij with i <= j (FORMAT N,N,P); N N P products. "
+        "Schemes are exact as tensors (valid for matrices of blocks too, where products do not commute).";
     manual m;
-    m.synopsis = {"facto fmm search N,M,P [--target R] [--from FILE] [--threads K] [--time-limit S] [--seed S] "
-                  "[--out FILE]",
+    m.synopsis = {"facto fmm search N,M,P [--product aat|triu|sym] [--target R] [--from FILE] [--threads K] "
+                  "[--time-limit S] [--seed S] [--out FILE]",
                   "facto fmm verify FILE"};
     m.description =
         "Searches for matrix multiplication schemes of low rank by random walks on the flip graph over GF(2) "
@@ -201,11 +235,13 @@ command add_fmm_command(CLI::App& parent) {
         "them. Progress goes to stderr; the best scheme to --out or stdout. Ctrl-C stops the search and still "
         "writes the best scheme (exit status 130).";
     m.sections = {{"Formats", formats},
+                  {"Structured products", structured},
                   {"Examples",
                    " facto fmm search 2,2,2 --target 7              # Strassen's rank\n"
                    " facto fmm search 3,3,3 --target 23 -o s333.txt\n"
                    " facto fmm search 4,4,4 --target 49 --threads 2 --time-limit 600 -o s444.txt\n"
                    " facto fmm search 4,4,4 --start strassen --target 47  # below Strassen squared\n"
+                   " facto fmm search 3,2,3 --product aat --target 11  # lower triangle of A A^T, A 3x2\n"
                    " facto fmm verify s333.txt\n"},
                   {"Exit status", exit_status_section(true)}};
     set_manual(app, m);

@@ -189,4 +189,70 @@ run "bench --sizes 0" 2 "$FACTO" fmm bench strassen.txt --sizes 0
 run "bench --levels 9" 2 "$FACTO" fmm bench strassen.txt --levels 9
 run "bench --repeats 0" 2 "$FACTO" fmm bench strassen.txt --repeats 0
 
+# === search and verify over GF(2), structured products ==========================================
+# Search <2,2,2> to Strassen's rank with a seed (reproducible), verify it, reject bad formats and
+# options, and search/verify the structured products (A A^T, triangular and symmetric A).
+run "search 2,2,2 to rank 7" 0 "$FACTO" fmm search 2,2,2 --target 7 -j1 --seed 3 -q -o st222.txt
+has "search says target reached" out.txt "rank 7 (from 8)"
+has "search file has rank 7" st222.txt "rank 7"
+run "verify the search result" 0 "$FACTO" fmm verify st222.txt
+has "verify says valid rank 7" out.txt "valid <2,2,2> scheme of rank 7 over GF(2)"
+run "same seed again" 0 "$FACTO" fmm search 2,2,2 --target 7 -j1 --seed 3 -q -o st222b.txt
+if cmp -s st222.txt st222b.txt; then pass "same seed, same scheme"; else fail "same seed, different schemes"; fi
+run "search to stdout" 0 "$FACTO" fmm search 2,3,4 --max-flips 20000 -j1 -q
+has "stdout holds the scheme" out.txt "fmm 2 3 4"
+run "search without linear reductions" 0 "$FACTO" fmm search 3,3,3 --target 23 -j1 --seed 1 -q --no-linear -o st333.txt
+run "verify <3,3,3> rank 23" 0 "$FACTO" fmm verify st333.txt
+has "verify <3,3,3> says rank 23" out.txt "rank 23"
+run "format with two numbers" 2 "$FACTO" fmm search 2,2 --target 7
+has "format error says expected" err.txt "expected N,M,P"
+run "format with mixed separators" 2 "$FACTO" fmm search 2x2,2 --target 7
+run "format with a zero" 2 "$FACTO" fmm search 0,2,2 --target 7
+run "format too large for a word" 2 "$FACTO" fmm search 9,9,9 --target 7
+run "verify a missing file" 1 "$FACTO" fmm verify nowhere.txt
+sed '/^rank/d; 0,/^[01]/s/^\([01]\)/x/' st222.txt >broken.txt
+run "verify a malformed scheme" 1 "$FACTO" fmm verify broken.txt
+has "malformed scheme names the line" err.txt "broken.txt:"
+awk '/^[01]/ && !done { $3 = ($3 ~ /^1/ ? "0" : "1") substr($3, 2); done = 1 } { print }' st222.txt >wrong.txt
+run "verify a wrong scheme" 1 "$FACTO" fmm verify wrong.txt
+has "wrong scheme names a Brent equation" err.txt "Brent equations fail"
+
+run "aat: A A^T, A 3x2, 12 -> 11" 0 "$FACTO" fmm search 3,2,3 --product aat --target 11 -j1 --seed 2 -q -o aat.txt
+has "aat search reaches 11" out.txt "<3,2,3> aat: rank 11 (from 12)"
+has "aat file has its product line" aat.txt "product aat"
+run "verify the aat scheme" 0 "$FACTO" fmm verify aat.txt
+has "verify aat says valid" out.txt "rank 11"
+numpy "aat scheme computes the lower triangle of A A^T" "
+n, m = 3, 2
+terms = [l.split() for l in open('aat.txt') if l[:1] in '01']
+rng = np.random.default_rng(5)
+for trial in range(20):
+    A = rng.integers(0, 2, (n, m))
+    C = np.zeros((n, n), dtype=int)
+    for u, v, w in terms:
+        x = sum(int(u[e]) * A.flat[e] for e in range(n * m))
+        y = sum(int(v[e]) * A.flat[e] for e in range(n * m))  # v is over A: bit k*m+j is a_kj
+        for e in range(n * n):
+            if w[e] == '1': C[e % n, e // n] += x * y        # w bit k*n+i is c_ki
+    want = (A @ A.T) % 2
+    sys.exit(1) if any(C[i, k] % 2 != want[i, k] for i in range(n) for k in range(i + 1)) else None"
+run "triu: upper-triangular 3x3 times 3x2, 12 -> 11" 0 "$FACTO" fmm search 3,3,2 --product triu --target 11 -j1 --seed 2 -q -o triu.txt
+run "verify the triu scheme" 0 "$FACTO" fmm verify triu.txt
+run "sym: symmetric 2x2 times 2x2, 8 -> 6" 0 "$FACTO" fmm search 2,2,2 --product sym --target 6 -j1 --seed 2 -q -o sym.txt
+has "sym search reaches 6" out.txt "<2,2,2> sym: rank 6 (from 8)"
+run "verify the sym scheme" 0 "$FACTO" fmm verify sym.txt
+grep -v '^product' aat.txt >aat_general.txt
+run "an aat scheme read as a general product fails" 1 "$FACTO" fmm verify aat_general.txt
+run "continue from an aat file" 0 "$FACTO" fmm search 3,2,3 --from aat.txt --max-flips 20000 -j1 -q -o aat2.txt
+has "continued search keeps the product" aat2.txt "product aat"
+run "--from with another --product" 2 "$FACTO" fmm search 3,2,3 --from aat.txt --product sym --max-flips 10
+run "--product aat needs P = N" 2 "$FACTO" fmm search 2,3,4 --product aat --target 5
+has "aat format error says P = N" err.txt "P = N"
+run "--product triu needs M = N" 2 "$FACTO" fmm search 2,3,3 --product triu --target 5
+run "--product bogus" 2 "$FACTO" fmm search 2,2,2 --product lower --target 5
+run "--product with --start strassen" 2 "$FACTO" fmm search 2,2,2 --product sym --start strassen --target 5
+run "--product with --out-npy" 2 "$FACTO" fmm search 2,2,2 --product sym --target 6 --out-npy symnpy
+run "search --help documents --product" 0 "$FACTO" fmm search --help
+has "help has the structured products section" out.txt "STRUCTURED PRODUCTS"
+
 finish
