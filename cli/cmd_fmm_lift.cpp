@@ -80,8 +80,10 @@ int run_fmm_verify(const std::string& file, bool c_ik) {
     const fmm::scheme_field field = fmm::read_scheme_field(file);
     if (field == fmm::scheme_field::gf2) {
         const fmm::scheme s = fmm::read_scheme(file, c_ik);  // throws, naming the failing equation
-        std::printf("%s: valid %s scheme of rank %d over GF(2)\n", file.c_str(), scheme_name(s.n, s.m, s.p).c_str(),
-                    s.rank());
+        const std::string product =
+            s.product == fmm::product_kind::general ? "" : std::string(" ") + fmm::product_name(s.product);
+        std::printf("%s: valid %s%s scheme of rank %d over GF(2)\n", file.c_str(), scheme_name(s.n, s.m, s.p).c_str(),
+                    product.c_str(), s.rank());
         return exit_ok;
     }
     try {

@@ -221,7 +221,7 @@ run "aat: A A^T, A 3x2, 12 -> 11" 0 "$FACTO" fmm search 3,2,3 --product aat --ta
 has "aat search reaches 11" out.txt "<3,2,3> aat: rank 11 (from 12)"
 has "aat file has its product line" aat.txt "product aat"
 run "verify the aat scheme" 0 "$FACTO" fmm verify aat.txt
-has "verify aat says valid" out.txt "rank 11"
+has "verify aat says valid" out.txt "valid <3,2,3> aat scheme of rank 11"
 numpy "aat scheme computes the lower triangle of A A^T" "
 n, m = 3, 2
 terms = [l.split() for l in open('aat.txt') if l[:1] in '01']
