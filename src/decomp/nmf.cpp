@@ -161,6 +161,37 @@ FACTO_CLONES void csr_row_times(const index_t* ptr, const index_t* col, const T*
     }
 }
 
+/// Rows [i0, i1) of A B with B's rows padded to KP (a compile-time width): the accumulator stays
+/// in vector registers and every nonzero is KP/lanes full-width FMAs.
+template <class T, int KP>
+FACTO_CLONES void csr_rows_times_padded(const index_t* ptr, const index_t* col, const T* val, index_t i0, index_t i1,
+                                        const T* Bp, index_t k, T* Y) {
+    for (index_t i = i0; i < i1; ++i) {
+        T acc[KP] = {};
+        for (index_t p = ptr[i]; p < ptr[i + 1]; ++p) {
+            const T a = val[p];
+            const T* b = Bp + col[p] * KP;
+#pragma omp simd
+            for (int r = 0; r < KP; ++r) acc[r] += a * b[r];
+        }
+        std::copy(acc, acc + k, Y + i * k);
+    }
+}
+
+template <class T, int KP>
+void csr_times_padded(const basic_csr_matrix<T>& A, const basic_matrix<T>& B, basic_matrix<T>& Y, index_t chunk) {
+    const index_t k = B.cols();
+    static thread_local std::vector<T> Bp;  // kept between calls: same size every iteration
+    Bp.assign(static_cast<std::size_t>(B.rows() * KP), T(0));
+    for (index_t j = 0; j < B.rows(); ++j) std::copy(B.data() + j * k, B.data() + (j + 1) * k, Bp.data() + j * KP);
+    const T* bp = Bp.data();
+    const index_t chunks = (A.rows + chunk - 1) / chunk;
+#pragma omp parallel for schedule(dynamic, 1) if (detail::worth_parallel(A.nnz() * k))
+    for (index_t c = 0; c < chunks; ++c)
+        csr_rows_times_padded<T, KP>(A.row_ptr.data(), A.col_idx.data(), A.values.data(), c * chunk,
+                                     std::min(A.rows, (c + 1) * chunk), bp, k, Y.data());
+}
+
 /// Y = A B for CSR A, rows in parallel. (ops' spmm validates A on every call; the NMF loop
 /// validated it once.)
 template <class T>
@@ -169,6 +200,13 @@ void csr_times(const basic_csr_matrix<T>& A, const basic_matrix<T>& B, basic_mat
     if (Y.rows() != A.rows || Y.cols() != k) Y.resize(A.rows, k);
     // Small chunks: a few hundred rows of very different lengths (documents) must still balance.
     const index_t chunk = std::max<index_t>(1, A.rows / 256);
+    switch ((k + 7) / 8) {
+        case 1: return csr_times_padded<T, 8>(A, B, Y, chunk);
+        case 2: return csr_times_padded<T, 16>(A, B, Y, chunk);
+        case 3: return csr_times_padded<T, 24>(A, B, Y, chunk);
+        case 4: return csr_times_padded<T, 32>(A, B, Y, chunk);
+        default: break;
+    }
 #pragma omp parallel for schedule(dynamic, chunk) if (detail::worth_parallel(A.nnz() * k))
     for (index_t i = 0; i < A.rows; ++i)
         csr_row_times(A.row_ptr.data(), A.col_idx.data(), A.values.data(), i, B.data(), k, Y.data() + i * k);

@@ -257,6 +257,13 @@ TEST(Nmf, DenseAndSparseAgree) {
         for (index_t p = 0; p < d.H.size(); ++p) EXPECT_NEAR(d.H.data()[p], s.H.data()[p], 1e-8);
         EXPECT_NEAR(d.rel_error, s.rel_error, 1e-10);
     }
+    for (index_t k : {11, 36}) {  // padded sparse-product widths and the generic one
+        nmf_options o = opts_for(nmf_method::hals, k, 5);
+        o.init = nmf_init::random;
+        o.inner_iters = 2;
+        const nmf_result d = facto::nmf(X, o), s = facto::nmf(S, o);
+        for (index_t p = 0; p < d.H.size(); ++p) EXPECT_NEAR(d.H.data()[p], s.H.data()[p], 1e-8) << "rank " << k;
+    }
     nmf_options o = opts_for(nmf_method::mu, 4, 25);
     o.loss = nmf_loss::kullback_leibler;
     o.init = nmf_init::random;
