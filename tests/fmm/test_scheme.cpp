@@ -326,3 +326,25 @@ TEST(FmmStructured, TextRoundTripAndErrors) {
     EXPECT_THROW(write_scheme_npy(dir, standard_scheme(2, 2, 2, product_kind::symmetric)), facto::invalid_argument);
     std::filesystem::remove_all(dir);
 }
+
+TEST(FmmStructured, KeptSchemesInDocsVerify) {
+    // The structured schemes kept in docs/schemes (found by facto fmm search --product) read,
+    // verify against their product's tensor and beat the standard structured algorithm.
+    const std::string dir = std::string(FACTO_TEST_DATA) + "/../../docs/schemes/";
+    struct kept {
+        const char* file;
+        product_kind kind;
+        int n, m, p, rank;
+    };
+    for (const kept& k : {kept{"aat_444_r36.txt", product_kind::a_at, 4, 4, 4, 36},
+                          {"aat_333_r17.txt", product_kind::a_at, 3, 3, 3, 17},
+                          {"sym_333_r18.txt", product_kind::symmetric, 3, 3, 3, 18},
+                          {"triu_333_r17.txt", product_kind::upper_triangular, 3, 3, 3, 17}}) {
+        ASSERT_TRUE(std::filesystem::exists(dir + k.file)) << "missing " << dir + k.file;
+        const scheme s = read_scheme(dir + k.file);
+        EXPECT_EQ(s.product, k.kind) << k.file;
+        EXPECT_EQ(s.rank(), k.rank) << k.file;
+        EXPECT_LT(s.rank(), standard_scheme(k.n, k.m, k.p, k.kind).rank()) << k.file;
+        EXPECT_TRUE(structured_multiplies_correctly(s, 9)) << k.file;
+    }
+}
