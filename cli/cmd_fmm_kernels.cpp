@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <memory>
 #include <random>
@@ -115,11 +116,17 @@ double relative_error(const std::vector<T>& C, const std::vector<double>& ref) {
     return den > 0 ? std::sqrt(num / den) : std::sqrt(num);
 }
 
+// Wall and processor seconds (of every thread of the process) of one call.
+struct timing {
+    double wall = 1e300, cpu = 1e300;
+    void keep_best(const timing& t) { wall = std::min(wall, t.wall), cpu = std::min(cpu, t.cpu); }
+};
 template <class F>
-double seconds_of(F&& f) {
+timing time_of(F&& f) {
+    const std::clock_t c0 = std::clock();
     const auto t0 = std::chrono::steady_clock::now();
     f();
-    return seconds_since(t0);
+    return {seconds_since(t0), static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC};
 }
 
 // Per size: one untimed call of each method (warms caches and workspaces), then `repeats`
@@ -152,19 +159,20 @@ bool bench_type(const bench_args& a, fmm::fast_multiplier& f, const shape_t& siz
             fast(L);
             errors.push_back(relative_error(C, ref));
         }
-        double blas_best = 1e300;
-        std::vector<double> best(levels.size(), 1e300);
+        timing blas_best;
+        std::vector<timing> best(levels.size());
         for (int r = 0; r < a.repeats; ++r) {
             if (interrupt_requested()) return false;
-            blas_best = std::min(blas_best, seconds_of(blas));
-            for (std::size_t l = 0; l < levels.size(); ++l) best[l] = std::min(best[l], seconds_of([&] { fast(levels[l]); }));
+            blas_best.keep_best(time_of(blas));
+            for (std::size_t l = 0; l < levels.size(); ++l) best[l].keep_best(time_of([&] { fast(levels[l]); }));
         }
-        std::printf("%-6s %6lld  %-6s %9.4f %9.1f %8.3f  %s\n", type, static_cast<long long>(n),
-                    is_double ? "dgemm" : "sgemm", blas_best, flops / blas_best / 1e9, 1.0, blas_error.c_str());
+        std::printf("%-6s %6lld  %-6s %9.4f %9.1f %8.3f %9.4f %8.3f  %s\n", type, static_cast<long long>(n),
+                    is_double ? "dgemm" : "sgemm", blas_best.wall, flops / blas_best.wall / 1e9, 1.0, blas_best.cpu,
+                    1.0, blas_error.c_str());
         for (std::size_t l = 0; l < levels.size(); ++l)
-            std::printf("%-6s %6lld  %-6s %9.4f %9.1f %8.3f  %.2e\n", type, static_cast<long long>(n),
-                        fmt::format("L={}", levels[l]).c_str(), best[l], flops / best[l] / 1e9, blas_best / best[l],
-                        errors[l]);
+            std::printf("%-6s %6lld  %-6s %9.4f %9.1f %8.3f %9.4f %8.3f  %.2e\n", type, static_cast<long long>(n),
+                        fmt::format("L={}", levels[l]).c_str(), best[l].wall, flops / best[l].wall / 1e9,
+                        blas_best.wall / best[l].wall, best[l].cpu, blas_best.cpu / best[l].cpu, errors[l]);
         std::fflush(stdout);
     }
     return !interrupt_requested();
@@ -188,10 +196,11 @@ int run_bench(const bench_args& a) {
     std::printf("# %s: %s rank %d, %d additions per level (%d before elimination); %d thread%s; best of %d rounds\n",
                 a.file.c_str(), format_name(s).c_str(), s.rank(), plan.additions(), plan.additions_before,
                 effective_threads(a.threads), effective_threads(a.threads) == 1 ? "" : "s", a.repeats);
-    std::printf("# GFLOP/s = 2 n^3 / seconds; speed-up = BLAS seconds / seconds; error = ||C - C_ref||_F / ||C_ref||_F "
-                "with C_ref the classical product in double (dgemm) of the same inputs\n");
-    std::printf("%-6s %6s  %-6s %9s %9s %8s  %s\n", "type", "n", "method", "seconds", "GFLOP/s", "speed-up",
-                "rel. error");
+    std::printf("# GFLOP/s = 2 n^3 / seconds; speed-up = BLAS seconds / seconds; cpu = processor seconds of all "
+                "threads; error = ||C - C_ref||_F / ||C_ref||_F with C_ref the classical product in double (dgemm) of "
+                "the same inputs\n");
+    std::printf("%-6s %6s  %-6s %9s %9s %8s %9s %8s  %s\n", "type", "n", "method", "seconds", "GFLOP/s", "speed-up",
+                "cpu s", "cpu s-up", "rel. error");
     bool done = true;
     if (a.type == "double" || a.type == "both") done = bench_type<double>(a, f, sizes, levels, "double");
     if (done && (a.type == "float" || a.type == "both")) done = bench_type<float>(a, f, sizes, levels, "float");
@@ -283,7 +292,9 @@ std::vector<command> add_fmm_kernel_commands(CLI::App& fmm) {
         "Times the library's recursive multiplication with the scheme in FILE (the executor behind "
         "facto::fmm::fast_multiplier) against BLAS dgemm or sgemm on random n x n matrices, in the same process, "
         "and prints a table: type, n, method (dgemm/sgemm or L=levels), best seconds, effective GFLOP/s "
-        "(2 n^3 / seconds, whatever the scheme's multiplication count), speed-up over BLAS, and the relative "
+        "(2 n^3 / seconds, whatever the scheme's multiplication count), speed-up over BLAS, the same two for "
+        "processor time (of all threads: with --threads 1 the fairer comparison on a loaded machine, where wall "
+        "time includes waiting for a core), and the relative "
         "error ||C - C_ref||_F / ||C_ref||_F against the classical product computed in double by dgemm from the "
         "same inputs (for float, the sgemm row shows BLAS's own error for comparison).\n"
         "\n" +
