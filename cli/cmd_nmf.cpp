@@ -363,8 +363,9 @@ std::string describe(const std::vector<index_t>& idx, const std::vector<std::str
 }
 
 /// --transform on the entries of X (rows = documents or samples for tfidf): log1p: log(1 + x);
-/// tfidf: x * idf(column), idf = ln((1 + m) / (1 + df)) + 1, then each row scaled to unit
-/// 2-norm (scikit-learn's TfidfTransformer defaults). Zeros stay zeros, so sparse stays sparse.
+/// tfidf: x * idf(column), idf = ln((1 + m) / (1 + df)) (scikit-learn's smooth idf without its
+/// "+ 1", so a term in every document, a stop word, weighs 0), then each row scaled to unit
+/// 2-norm. Zeros stay zeros, so sparse stays sparse.
 template <class Values, class ColumnOf, class RowOf>
 void transform_entries(const std::string& how, index_t m, index_t n, Values& values, ColumnOf column_of, RowOf row_of) {
     if (how == "none") return;
@@ -376,7 +377,7 @@ void transform_entries(const std::string& how, index_t m, index_t n, Values& val
     for (std::size_t p = 0; p < values.size(); ++p)
         if (values[p] != 0) df[static_cast<std::size_t>(column_of(p))] += 1;
     for (std::size_t p = 0; p < values.size(); ++p) {
-        const double idf = std::log((1.0 + m) / (1.0 + df[static_cast<std::size_t>(column_of(p))])) + 1;
+        const double idf = std::log((1.0 + m) / (1.0 + df[static_cast<std::size_t>(column_of(p))]));
         values[p] *= idf;
         row_ss[static_cast<std::size_t>(row_of(p))] += values[p] * values[p];
     }
@@ -426,8 +427,8 @@ command add_nmf_command(CLI::App& parent) {
         ->option_text("FILE");
     app->add_option("--transform", a->transform,
                     "Transform the entries first: log1p: log(1 + x) (counts such as single-cell UMIs); tfidf: "
-                    "rows are documents, columns terms: x * idf, rows scaled to unit norm (scikit-learn's "
-                    "TfidfTransformer). The error is then that of the transformed matrix.")
+                    "rows are documents, columns terms: x * ln((1 + m) / (1 + df)), so terms in every document "
+                    "weigh 0, rows scaled to unit norm. The error is then that of the transformed matrix.")
         ->option_text("none|log1p|tfidf")
         ->check(one_of({"none", "log1p", "tfidf"}));
     app->add_flag("--observed-only", a->observed_only,

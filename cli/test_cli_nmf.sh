@@ -89,9 +89,9 @@ run "nmf --transform tfidf" 0 "$FACTO" nmf A.npy --rank 2 --transform tfidf --ou
 run "nmf --transform tfidf with a mask" 2 "$FACTO" nmf A.npy --rank 2 --transform tfidf --mask mask.npy
 run "nmf --transform bogus" 2 "$FACTO" nmf A.npy --rank 2 --transform bogus
 if [ "$HAVE_NUMPY" = 1 ]; then
-    numpy "tfidf as scikit-learn's TfidfTransformer, then W H" "
+    numpy "tfidf (smooth idf without its + 1, unit rows), then W H" "
 A = np.load('A.npy'); W = np.load('tfidf/W.npy'); H = np.load('tfidf/H.npy')
-m = A.shape[0]; df = (A != 0).sum(0); T = A * (np.log((1 + m) / (1 + df)) + 1)
+m = A.shape[0]; df = (A != 0).sum(0); T = A * np.log((1 + m) / (1 + df))
 T /= np.linalg.norm(T, axis=1, keepdims=True)
 import json; r = json.load(open('tfidf/report.json'))['result']['rel_error']
 assert abs(np.linalg.norm(T - W @ H) / np.linalg.norm(T) - r) < 1e-6, r"
