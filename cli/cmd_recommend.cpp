@@ -90,12 +90,12 @@ void add_model_options(CLI::App* app, model_settings& s, bool with_progress) {
         ->default_str("");
     app->add_option("--reg", s.reg,
                     "L2 weight of the factors. Default: 0.05 (explicit ALS, times the row's count of ratings "
-                    "to the power --reg-exponent), 0.02 (SGD), 0.1 (implicit ALS), 0.01 (BPR).")
+                    "to the power --reg-exponent), 0.05 (SGD, per update), 0.1 (implicit ALS), 0.01 (BPR).")
         ->option_text("L")
         ->check(number_at_least(0))
         ->default_str("");
     app->add_option("--bias-reg", s.bias_reg,
-                    "L2 weight of the biases. Default: 2 for explicit ALS (not scaled by counts), 0.02 for SGD, "
+                    "L2 weight of the biases. Default: 2 for explicit ALS (not scaled by counts), 0.05 for SGD, "
                     "0.01 for BPR (per update).")
         ->option_text("L")
         ->check(number_at_least(0))
@@ -121,10 +121,10 @@ void add_model_options(CLI::App* app, model_settings& s, bool with_progress) {
     app->add_option("--cg-steps", s.cg_steps, "Implicit ALS with --solver cg: steps per row and sweep.")
         ->option_text("N")
         ->check(integer_at_least(1));
-    app->add_option("--learning-rate", s.learning_rate, "SGD and BPR: first step size. Default 0.01 (SGD), 0.05 (BPR).")
+    app->add_option("--learning-rate", s.learning_rate, "SGD and BPR: first step size (plain SGD: lower it if the objective grows, e.g. for ratings on a 0-10 scale).")
         ->option_text("R")
         ->check(number_at_least(0))
-        ->default_str("");
+        ->default_str("0.05");
     app->add_option("--lr-decay", s.lr_decay, "SGD and BPR: the step is multiplied by this after every epoch.")
         ->option_text("D")
         ->check(number_at_least(0));
@@ -197,15 +197,15 @@ mf_options options_of(const model_settings& s) {
     o.rank = s.rank;
     o.max_iters = s.iters > 0 ? s.iters : sgd ? 20 : bpr_method ? 30 : 15;
     const bool implicit = s.implicit || bpr_method;
-    o.reg = !std::isnan(s.reg) ? s.reg : sgd ? 0.02 : bpr_method ? 0.01 : implicit ? 0.1 : 0.05;
-    o.bias_reg = !std::isnan(s.bias_reg) ? s.bias_reg : sgd ? 0.02 : bpr_method ? 0.01 : 2.0;
+    o.reg = !std::isnan(s.reg) ? s.reg : sgd ? 0.05 : bpr_method ? 0.01 : implicit ? 0.1 : 0.05;
+    o.bias_reg = !std::isnan(s.bias_reg) ? s.bias_reg : sgd ? 0.05 : bpr_method ? 0.01 : 2.0;
     o.reg_exponent = s.reg_exponent;
     o.biases = s.biases == "all";
     o.center = s.biases == "mean";
     o.alpha = s.alpha;
     o.solver = s.solver == "cholesky" ? implicit_solver::cholesky : implicit_solver::cg;
     o.cg_steps = s.cg_steps;
-    o.learning_rate = !std::isnan(s.learning_rate) ? s.learning_rate : bpr_method ? 0.05 : 0.01;
+    o.learning_rate = !std::isnan(s.learning_rate) ? s.learning_rate : 0.05;
     o.lr_decay = s.lr_decay;
     o.tol = s.tol;
     o.seed = s.seed;
