@@ -9,22 +9,24 @@ namespace {
 using namespace facto::fmm;
 
 // Random flips from a walked <n,n,n> scheme; the walker restarts from the standard algorithm
-// whenever it runs out of flips (a rank drop is still a flip counted).
+// whenever it runs out of flips (a rank drop is still a flip counted). Second argument:
+// linear-dependence reductions on (1) or off (0), for their cost per flip.
 void BM_flips(benchmark::State& state) {
     const int n = static_cast<int>(state.range(0));
+    const bool linear = state.range(1) != 0;
     const scheme start = standard_scheme(n, n, n);
     std::mt19937_64 rng(1);
-    auto w = std::make_unique<flip_walker>(start);
+    auto w = std::make_unique<flip_walker>(start, linear);
     std::int64_t flips = 0;
     for (auto _ : state) {
         for (int k = 0; k < 1024; ++k)
-            if (!w->random_flip(rng)) w = std::make_unique<flip_walker>(start);
+            if (!w->random_flip(rng)) w = std::make_unique<flip_walker>(start, linear);
         flips += 1024;
     }
     state.counters["flips/s"] = benchmark::Counter(static_cast<double>(flips), benchmark::Counter::kIsRate);
     state.counters["rank"] = w->rank();
 }
-BENCHMARK(BM_flips)->Arg(3)->Arg(4)->Arg(5)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_flips)->ArgsProduct({{3, 4, 5}, {1, 0}})->Unit(benchmark::kMicrosecond);
 
 // Search time to a target rank, one thread, for seeds 1..; benchmark's median over the
 // repetitions is the median over seeds (each repetition uses the next seed).
