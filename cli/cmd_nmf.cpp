@@ -584,8 +584,7 @@ command add_nmf_command(CLI::App& parent) {
                     text += fmt::format("component {:>2} ({:4.1f}%)\n", c + 1,
                                         total_weight > 0 ? 100 * weights[static_cast<std::size_t>(c)] / total_weight : 0.0);
                     text += "  columns: " + describe(cols, col_labels ? &*col_labels : nullptr) + "\n";
-                    if (row_labels || !col_labels)
-                        text += "  rows:    " + describe(rows, row_labels ? &*row_labels : nullptr) + "\n";
+                    text += "  rows:    " + describe(rows, row_labels ? &*row_labels : nullptr) + "\n";
                 }
 
                 json rep;
