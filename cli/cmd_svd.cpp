@@ -96,7 +96,7 @@ command add_svd_command(CLI::App& parent) {
         ->option_text("S")
         ->check(integer_at_least(0));
     app->add_option("-j,--threads", a->threads,
-                    "OpenMP threads; 0 keeps the default (OMP_NUM_THREADS, else one per core).")
+                    "OpenMP and OpenBLAS threads; 0 keeps the defaults (OMP_NUM_THREADS, OPENBLAS_NUM_THREADS, else one per core).")
         ->option_text("K")
         ->check(integer_at_least(0));
     app->add_option("-o,--out", a->out, "Folder for U.npy, S.npy, V.npy and report.json; created if needed.")
@@ -116,7 +116,7 @@ command add_svd_command(CLI::App& parent) {
                     std::fprintf(stderr, "facto: note: --seed, --oversample and --power-iters apply to --randomized only\n");
                 checked_format(a->input, a->read, "INPUT");
                 prepare_out_dir(a->out);
-                if (a->threads > 0) omp_set_num_threads(a->threads);
+                set_threads(a->threads);
 
                 loaded_input in = load_input(a->input, a->read);  // not const: a dense input is moved into the matrix
                 const shape_t& shape = in.shape();

@@ -76,7 +76,7 @@ command add_tt_command(CLI::App& parent) {
                             ->option_text("R|R1,...")
                             ->default_str("");
     app->add_option("-j,--threads", a->threads,
-                    "OpenMP threads; 0 keeps the default (OMP_NUM_THREADS, else one per core).")
+                    "OpenMP and OpenBLAS threads; 0 keeps the defaults (OMP_NUM_THREADS, OPENBLAS_NUM_THREADS, else one per core).")
         ->option_text("K")
         ->check(integer_at_least(0));
     app->add_option("-o,--out", a->out, "Folder for core_k.npy and report.json; created if needed.")
@@ -96,7 +96,7 @@ command add_tt_command(CLI::App& parent) {
                 o.check_error = false;  // measured below, timed apart
                 checked_format(a->input, a->read, "INPUT");
                 prepare_out_dir(a->out);
-                if (a->threads > 0) omp_set_num_threads(a->threads);
+                set_threads(a->threads);
 
                 const loaded_input in = load_input(a->input, a->read);
                 const shape_t& shape = in.shape();

@@ -109,7 +109,7 @@ command add_tucker_command(CLI::App& parent) {
         ->option_text("S")
         ->check(integer_at_least(0));
     app->add_option("-j,--threads", a->threads,
-                    "OpenMP threads; 0 keeps the default (OMP_NUM_THREADS, else one per core).")
+                    "OpenMP and OpenBLAS threads; 0 keeps the defaults (OMP_NUM_THREADS, OPENBLAS_NUM_THREADS, else one per core).")
         ->option_text("K")
         ->check(integer_at_least(0));
     app->add_option("-o,--out", a->out, "Folder for core.npy, factor_k.npy and report.json; created if needed.")
@@ -138,7 +138,7 @@ command add_tucker_command(CLI::App& parent) {
                 o.seed = a->seed;
                 checked_format(a->input, a->read, "INPUT");
                 prepare_out_dir(a->out);
-                if (a->threads > 0) omp_set_num_threads(a->threads);
+                set_threads(a->threads);
 
                 const loaded_input in = load_input(a->input, a->read);
                 const shape_t& shape = in.shape();

@@ -1,6 +1,9 @@
 // cli/lowrank.hpp: what facto svd, tucker and tt share: the compression ratio and the guard before a
 // sparse input is made dense.
 #pragma once
+#include <cblas.h>
+#include <omp.h>
+
 #include <cmath>
 #include <limits>
 #include <string>
@@ -12,6 +15,15 @@
 #include "facto/core/tensor.hpp"
 
 namespace facto::cli {
+
+/// --threads K > 0: K OpenMP threads for facto's own loops and K OpenBLAS threads for the
+/// LAPACK/BLAS calls that dominate these methods (OpenBLAS keeps its own pool); 0 keeps both
+/// defaults.
+inline void set_threads(int threads) {
+    if (threads <= 0) return;
+    omp_set_num_threads(threads);
+    openblas_set_num_threads(threads);
+}
 
 /// The compression ratio of every low-rank report (svd, tucker, tt): entries of the data per
 /// number stored in the model, so > 1 means the model is smaller (the convention of
