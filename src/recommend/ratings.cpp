@@ -13,12 +13,39 @@
 
 namespace facto {
 
+namespace {
+constexpr index_t small_id_limit = index_t{1} << 22;
+}
+
+index_t id_map::small_value(std::string_view id) noexcept {
+    if (id.empty() || id.size() > 7 || (id.size() > 1 && id[0] == '0')) return -1;
+    index_t v = 0;
+    for (char c : id) {
+        if (c < '0' || c > '9') return -1;
+        v = v * 10 + (c - '0');
+    }
+    return v < small_id_limit ? v : -1;
+}
+
 index_t id_map::find(std::string_view id) const {
+    const index_t v = small_value(id);
+    if (v >= 0) return v < static_cast<index_t>(small_.size()) ? small_[static_cast<std::size_t>(v)] : -1;
     auto it = index_.find(id);
     return it == index_.end() ? -1 : it->second;
 }
 
 index_t id_map::insert(std::string_view id) {
+    const index_t v = small_value(id);
+    if (v >= 0) {
+        if (v >= static_cast<index_t>(small_.size()))
+            small_.resize(static_cast<std::size_t>(std::max<index_t>(v + 1, 2 * static_cast<index_t>(small_.size()))), -1);
+        std::int32_t& slot = small_[static_cast<std::size_t>(v)];
+        if (slot < 0) {
+            slot = static_cast<std::int32_t>(size());
+            ids_.emplace_back(id);
+        }
+        return slot;
+    }
     auto it = index_.find(id);
     if (it != index_.end()) return it->second;
     const index_t i = size();

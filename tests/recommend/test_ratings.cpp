@@ -93,13 +93,17 @@ TEST(Ratings, ErrorsNameFileAndLine) {
 
 TEST(Ratings, IdRoundTrip) {
     id_map m;
-    const std::vector<std::string> ids = {"z", "007", "7", "a b", "z", "7"};
+    const std::vector<std::string> ids = {"z", "007", "7", "a b", "z", "7", "0", "4194303", "4194304", "00", "7"};
     std::vector<index_t> idx;
     for (const auto& s : ids) idx.push_back(m.insert(s));
-    EXPECT_EQ(m.size(), 4);
+    EXPECT_EQ(m.size(), 8);
+    EXPECT_EQ(m.find("7"), idx[2]);
+    EXPECT_EQ(m.find("007"), idx[1]);
+    EXPECT_EQ(m.find("8"), -1);
+    EXPECT_EQ(m.find("4194304"), idx[8]);
     for (std::size_t k = 0; k < ids.size(); ++k) EXPECT_EQ(m.id(idx[k]), ids[k]);
     EXPECT_EQ(idx[0], idx[4]);
-    EXPECT_THROW((void)m.id(4), out_of_range);
+    EXPECT_THROW((void)m.id(8), out_of_range);
 }
 
 ratings_table random_table(index_t users, index_t items, index_t n, std::uint64_t seed, bool timed = true) {

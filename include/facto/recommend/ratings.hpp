@@ -31,7 +31,11 @@ private:
         using is_transparent = void;
         std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
     };
+    /// Canonical small integers ("0", "17", not "017") are looked up in small_ (-1: absent),
+    /// which spares the hash of most numeric ids; every other id goes through index_.
+    static index_t small_value(std::string_view id) noexcept;
     std::vector<std::string> ids_;
+    std::vector<std::int32_t> small_;
     std::unordered_map<std::string, index_t, hash, std::equal_to<>> index_;
 };
 
