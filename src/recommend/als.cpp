@@ -140,7 +140,7 @@ int explicit_half(const csr_matrix& A, const matrix& Y, const std::vector<double
 #pragma omp parallel if (detail::worth_parallel(work))
     {
         std::vector<double> G(static_cast<std::size_t>(d * d)), b(static_cast<std::size_t>(d)),
-            y(static_cast<std::size_t>(d)), diag(static_cast<std::size_t>(d)), keep, bkeep;
+            diag(static_cast<std::size_t>(d)), bkeep(static_cast<std::size_t>(d));
 #pragma omp for schedule(dynamic, 16) reduction(+ : fallbacks)
         for (index_t r = 0; r < A.rows; ++r) {
             const index_t p0 = A.row_ptr[static_cast<std::size_t>(r)], p1 = A.row_ptr[static_cast<std::size_t>(r) + 1];
@@ -152,26 +152,29 @@ int explicit_half(const csr_matrix& A, const matrix& Y, const std::vector<double
             }
             std::fill(G.begin(), G.end(), 0.0);
             std::fill(b.begin(), b.end(), 0.0);
-            if (biases) y[0] = 1;
             for (index_t p = p0; p < p1; ++p) {
                 const index_t c = A.col_idx[static_cast<std::size_t>(p)];
                 const double* q = Y.data() + c * k;
-                std::copy(q, q + k, y.begin() + off);
                 const double t = A.values[static_cast<std::size_t>(p)] - mu - (biases ? ybias[static_cast<std::size_t>(c)] : 0.0);
-                for (int a = 0; a < d; ++a) {
-                    const double ya = y[static_cast<std::size_t>(a)];
-                    b[static_cast<std::size_t>(a)] += t * ya;
-                    double* g = G.data() + a * d;
-                    for (int e = a; e < d; ++e) g[e] += ya * y[static_cast<std::size_t>(e)];
+                if (biases) {  // the feature vector is [1, q]
+                    G[0] += 1;
+                    b[0] += t;
+                    for (int e = 0; e < k; ++e) G[static_cast<std::size_t>(1 + e)] += q[e];
+                }
+                for (int a = 0; a < k; ++a) {
+                    const double qa = q[a];
+                    b[static_cast<std::size_t>(off + a)] += t * qa;
+                    double* g = G.data() + (off + a) * d + off;
+                    for (int e = a; e < k; ++e) g[e] += qa * q[e];
                 }
             }
             const double w = reg_weight(p1 - p0, o.reg_exponent);
             for (int a = 0; a < d; ++a) G[static_cast<std::size_t>(a * d + a)] += biases && a == 0 ? o.bias_reg : w * o.reg;
-            keep = G;
-            bkeep = b;
+            std::copy(b.begin(), b.end(), bkeep.begin());
+            // cholesky_solve leaves the upper triangle of G intact for the fallback.
             if (!cholesky_solve(G.data(), b.data(), d, diag.data())) {
-                b = bkeep;
-                fallback_solve(keep, b.data(), d);
+                std::copy(bkeep.begin(), bkeep.end(), b.begin());
+                fallback_solve(G, b.data(), d);
                 ++fallbacks;
             }
             if (biases) xbias[static_cast<std::size_t>(r)] = b[0];
@@ -420,7 +423,8 @@ void implicit_half(const csr_matrix& A, const matrix& Y, const matrix& G0, matri
 #pragma omp parallel if (detail::worth_parallel(work))
     {
         std::vector<double> G(static_cast<std::size_t>(k * k)), b(static_cast<std::size_t>(k)), diag(static_cast<std::size_t>(k)),
-            r(static_cast<std::size_t>(k)), pdir(static_cast<std::size_t>(k)), Ap(static_cast<std::size_t>(k)), keep, bkeep;
+            r(static_cast<std::size_t>(k)), pdir(static_cast<std::size_t>(k)), Ap(static_cast<std::size_t>(k)),
+            bkeep(static_cast<std::size_t>(k));
 #pragma omp for schedule(dynamic, 16) reduction(+ : fb)
         for (index_t row = 0; row < A.rows; ++row) {
             const index_t p0 = A.row_ptr[static_cast<std::size_t>(row)], p1 = A.row_ptr[static_cast<std::size_t>(row) + 1];
@@ -440,11 +444,10 @@ void implicit_half(const csr_matrix& A, const matrix& Y, const matrix& G0, matri
                         for (int e = a; e < k; ++e) g[e] += w * q[e];
                     }
                 }
-                keep = G;
-                bkeep = b;
-                if (!cholesky_solve(G.data(), b.data(), k, diag.data())) {
-                    b = bkeep;
-                    fallback_solve(keep, b.data(), k);
+                std::copy(b.begin(), b.end(), bkeep.begin());
+                if (!cholesky_solve(G.data(), b.data(), k, diag.data())) {  // upper triangle intact
+                    std::copy(bkeep.begin(), bkeep.end(), b.begin());
+                    fallback_solve(G, b.data(), k);
                     ++fb;
                 }
                 std::copy(b.begin(), b.end(), x);

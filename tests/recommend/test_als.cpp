@@ -333,6 +333,31 @@ TEST(Als, FoldInSolvesTheRowProblem) {
     EXPECT_THROW((void)fold_in_user(res.model, std::vector<index_t>{30}, std::vector<double>{1}, o), invalid_argument);
 }
 
+TEST(Als, SingularRowsFallBackToThePseudoInverse) {
+    // Without regularization, a user with one rating and 3 factors has a singular system: the
+    // pseudo-inverse still fits that rating exactly.
+    const planted P = make_planted(30, 20, 3, false, 21);
+    csr_matrix R = sample(P, 0.6, 0, 22);
+    csr_matrix S;
+    S.rows = R.rows + 1;
+    S.cols = R.cols;
+    S.row_ptr = R.row_ptr;
+    S.col_idx = R.col_idx;
+    S.values = R.values;
+    S.col_idx.push_back(4);
+    S.values.push_back(2.5);
+    S.row_ptr.push_back(S.nnz());
+    mf_options o;
+    o.rank = 3;
+    o.biases = false;
+    o.reg = 0;
+    o.max_iters = 30;
+    const auto res = als_explicit(S, o);
+    EXPECT_GT(res.solve_fallbacks, 0);
+    EXPECT_NEAR(res.model.predict(30, 4), 2.5, 1e-4);  // items move after the user solve
+    for (double x : res.model.user_factors.values()) EXPECT_TRUE(std::isfinite(x));
+}
+
 TEST(Als, RejectsBadArguments) {
     const csr_matrix R = implicit_data(10, 8, 20);
     mf_options o;
