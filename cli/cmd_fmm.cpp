@@ -25,7 +25,7 @@ struct fmm_search_args {
     double time_limit = 0;
     std::uint64_t seed = 1, path_limit = 300000, max_flips = 0, plus_after = 0;
     int pool = 100, plateau = 20, restart = 10;
-    bool c_ik = false, quiet = false, no_linear = false;
+    bool c_ik = false, quiet = false, linear = false;
 };
 
 struct fmm_verify_args {
@@ -96,7 +96,7 @@ int run_search(const fmm_search_args& a) {
     o.plateau_walks = a.plateau;
     o.plus_after = a.plus_after;
     o.restart_walks = a.restart;
-    o.linear_reductions = !a.no_linear;
+    o.linear_reductions = a.linear;
     install_interrupt_handler();
     o.stop = [] { return interrupt_requested(); };
     if (!a.quiet)
@@ -168,8 +168,9 @@ command add_fmm_command(CLI::App& parent) {
                        "--from, the file's product).")
         ->option_text("KIND")
         ->check(one_of({"general", "aat", "triu", "sym"}));
-    search->add_flag("--no-linear", sa->no_linear,
-                     "Only two-shared-factor reductions: no linear-dependence reductions (for comparison).");
+    search->add_flag("--linear", sa->linear,
+                     "Also linear-dependence reductions (a term whose factor is a sum of those of terms sharing "
+                     "another factor with it goes); off by default, slower to targets in our measurements.");
     search->add_option("-j,--threads", sa->threads,
                        "Independent walkers with seeds S, S+1, ...; 0: OMP_NUM_THREADS or every core.")
         ->option_text("K")

@@ -18,7 +18,7 @@ public:
     /// Copies s (which must verify; throws facto::invalid_argument otherwise). With
     /// linear_reductions, reductions also remove a term whose factor in one position is the sum
     /// of the factors of other terms sharing its factor in another position (see reduce_all).
-    explicit flip_walker(const scheme& s, bool linear_reductions = true);
+    explicit flip_walker(const scheme& s, bool linear_reductions = false);
     ~flip_walker();
     flip_walker(const flip_walker&) = delete;
     flip_walker& operator=(const flip_walker&) = delete;
@@ -75,8 +75,9 @@ struct search_options {
     /// Failed walks in a row after which a thread starts a new run from the start scheme (its
     /// best schemes are kept); different runs stall at different ranks. 0: never.
     int restart_walks = 10;
-    /// Linear-dependence reductions (flip_walker) besides the two-shared-factor merges.
-    bool linear_reductions = true;
+    /// Linear-dependence reductions (flip_walker) besides the two-shared-factor merges. Off by
+    /// default: measured slower to a target (docs/fmm.md, "Moves").
+    bool linear_reductions = false;
     /// Asked every 1024 flips by each thread (so it must be thread-safe, such as reading an
     /// atomic flag set by a SIGINT handler); returning true stops the search. May be empty.
     std::function<bool()> stop;
