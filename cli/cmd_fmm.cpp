@@ -228,13 +228,18 @@ command add_fmm_command(CLI::App& parent) {
     manual m;
     m.synopsis = {"facto fmm search N,M,P [--product aat|triu|sym] [--target R] [--from FILE] [--threads K] "
                   "[--time-limit S] [--seed S] [--out FILE]",
-                  "facto fmm verify FILE"};
+                  "facto fmm verify FILE",
+                  "facto fmm lift FILE [-o OUT]",
+                  "facto fmm codegen FILE --levels L [-o OUT.cpp]",
+                  "facto fmm bench FILE [--levels 1,2] [--sizes 1024,2048]"};
     m.description =
         "Searches for matrix multiplication schemes of low rank by random walks on the flip graph over GF(2) "
         "(Kauers and Moosbauer): flips keep the rank, reductions lower it, plus-transitions raise it by one to "
         "leave a plateau. Each thread keeps a pool of schemes at its best rank and restarts its walks from "
         "them. Progress goes to stderr; the best scheme to --out or stdout. Ctrl-C stops the search and still "
-        "writes the best scheme (exit status 130).";
+        "writes the best scheme (exit status 130). 'lift' turns a GF(2) scheme into one over the integers "
+        "(Hensel lifting, then signs in {-1,0,1} where possible), 'verify' checks any scheme exactly, "
+        "'codegen' writes C++ for its recursive multiplication and 'bench' times that against BLAS.";
     m.sections = {{"Formats", formats},
                   {"Structured products", structured},
                   {"Examples",
@@ -243,7 +248,10 @@ command add_fmm_command(CLI::App& parent) {
                    " facto fmm search 4,4,4 --target 49 --threads 2 --time-limit 600 -o s444.txt\n"
                    " facto fmm search 4,4,4 --start strassen --target 47  # below Strassen squared\n"
                    " facto fmm search 3,2,3 --product aat --target 11  # lower triangle of A A^T, A 3x2\n"
-                   " facto fmm verify s333.txt\n"},
+                   " facto fmm verify s333.txt\n"
+                   " facto fmm lift s333.txt -o s333z.txt           # integer coefficients, verified\n"
+                   " facto fmm codegen s333z.txt --levels 2 -o mm333.cpp\n"
+                   " facto fmm bench s333z.txt --sizes 2048,4096\n"},
                   {"Exit status", exit_status_section(true)}};
     set_manual(app, m);
     manual ms = m;
