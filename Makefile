@@ -25,6 +25,8 @@ test: build
 bench: build
 	$(PYTHON) bench/run_all.py --build $(BUILD)
 	$(PYTHON) bench/run_lowrank.py --build $(BUILD)
+	$(PYTHON) bench/run_nmf.py --build $(BUILD)
+	$(PYTHON) bench/run_recommend.py --facto $(BUILD)/facto --data $(BUILD)/workloads
 
 clean:
 	rm -rf $(BUILD)

@@ -225,7 +225,7 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--data", default=None,
                     help="workload folder with nmf.npy and dense3.npy (default BUILD/workloads, else "
-                         "/work/workloads; generated into BUILD/workloads if missing)")
+                         "generated there if missing)")
     ap.add_argument("--threads", default=THREADS, help="threads for facto and for NumPy's BLAS (default 2)")
     ap.add_argument("--repeat", type=int, default=3, help="runs per timing; the best is kept")
     ap.add_argument("--sweeps", type=int, default=6, help="HOOI sweeps timed")
@@ -238,7 +238,7 @@ def main():
     T = str(args.threads)
     data = args.data
     if data is None:
-        for cand in (os.path.join(build, "workloads"), "/work/workloads"):
+        for cand in (os.path.join(build, "workloads"),):
             if os.path.exists(os.path.join(cand, "nmf.npy")) and os.path.exists(os.path.join(cand, "dense3.npy")):
                 data = cand
                 break

@@ -149,7 +149,7 @@ def markdown(rows):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
-    ap.add_argument("--workloads", default=None, help="folder with nmf.npy (default /work/workloads, else BUILD/workloads)")
+    ap.add_argument("--workloads", default=None, help="folder with nmf.npy (default BUILD/workloads, generated there if missing)")
     ap.add_argument("--iters", type=int, default=200)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=2, help="runs per tool; the fastest counts")
@@ -165,7 +165,7 @@ def main():
     os.environ["OMP_NUM_THREADS"] = str(args.threads)
     if args.wait_policy != "default":
         os.environ["OMP_WAIT_POLICY"] = args.wait_policy.upper()
-    wl = args.workloads or next((d for d in ("/work/workloads", os.path.join(args.build, "workloads"))
+    wl = args.workloads or next((d for d in (os.path.join(args.build, "workloads"),)
                                  if os.path.exists(os.path.join(d, "nmf.npy"))), None)
     if wl is None:
         gen = os.path.join(SHARED, "bench", "gen_workloads.py")

@@ -14,7 +14,7 @@
    biased ALS (facto recommend eval).
 
 Timings on a shared machine are noisy: read the ratios (facto against the reference in the same
-run). Usage: /usr/bin/python3 bench/run_recommend.py --facto build/facto [--data /work/workloads]
+run). Usage: /usr/bin/python3 bench/run_recommend.py --facto build/facto [--data DIR (default build/workloads, generated there if missing)]
            [--threads 2] [--quick] [--json out.json]
 """
 import argparse
@@ -142,7 +142,7 @@ def fmt_s(x):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--facto", default=os.path.join(HERE, "..", "build", "facto"))
-    ap.add_argument("--data", default="/work/workloads")
+    ap.add_argument("--data", default=os.path.join(HERE, "..", "build", "workloads"))
     ap.add_argument("--shared", default=os.path.join(HERE, "..", "..", "shared", "data"))
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--iters", type=int, default=12)
@@ -153,6 +153,11 @@ def main():
     iters = 6 if a.quick else a.iters
     results = {"threads": a.threads}
     lines = []
+    if not os.path.exists(os.path.join(a.data, "ratings_train.txt")):
+        gen = os.path.join(a.shared, "..", "bench", "gen_workloads.py")
+        if not os.path.exists(gen):
+            sys.exit(f"run_recommend: no ratings workload in {a.data} and no {gen} to generate it")
+        subprocess.run([sys.executable, gen, a.data, "--only", "ratings"], check=True)
     train_path = os.path.join(a.data, "ratings_train.txt")
     test_path = os.path.join(a.data, "ratings_test.txt")
     tmp = tempfile.mkdtemp(prefix="facto-bench-rec-")
