@@ -31,27 +31,7 @@ double seconds_since(clock_type::time_point t) {
 
 enum class method { als, hals };
 
-/// Sets the OpenMP and OpenBLAS thread counts for one call and restores them after.
-class thread_scope {
-public:
-    explicit thread_scope(int threads) : threads_(threads) {
-        if (threads_ <= 0) return;
-        prev_omp_ = omp_get_max_threads();
-        prev_blas_ = openblas_get_num_threads();
-        omp_set_num_threads(threads_);
-        openblas_set_num_threads(threads_);
-    }
-    ~thread_scope() {
-        if (threads_ <= 0) return;
-        omp_set_num_threads(prev_omp_);
-        openblas_set_num_threads(prev_blas_);
-    }
-    thread_scope(const thread_scope&) = delete;
-    thread_scope& operator=(const thread_scope&) = delete;
-
-private:
-    int threads_, prev_omp_ = 1, prev_blas_ = 1;
-};
+using detail::thread_scope;
 
 void check_options(const char* who, const cp_options& opts, const shape_t& shape) {
     const std::string w = who;

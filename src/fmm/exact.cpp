@@ -11,6 +11,7 @@
 #include "facto/core/error.hpp"
 #include "facto/io/file.hpp"
 #include "facto/io/npy.hpp"
+#include "fmm/text_header.hpp"
 
 namespace facto::fmm {
 
@@ -275,8 +276,8 @@ exact_scheme parse_exact_text(const std::string& text, const std::string& name, 
     std::string line;
     std::size_t lineno = 0;
     exact_scheme s;
-    bool have_format = false, have_field = false, cik = transpose_c, integers_only = false;
-    long declared_rank = -1;
+    detail::text_header head(transpose_c);
+    bool have_field = false, integers_only = false;
     auto parse_group = [&](const std::string& word, int count, const char* which) {
         std::vector<rational> out;
         std::size_t start = 0;
@@ -313,23 +314,9 @@ exact_scheme parse_exact_text(const std::string& text, const std::string& name, 
     };
     while (std::getline(in, line)) {
         ++lineno;
-        if (const auto h = line.find('#'); h != std::string::npos) line.erase(h);
-        std::istringstream ls(line);
-        std::vector<std::string> words;
-        for (std::string w; ls >> w;) words.push_back(w);
-        if (words.empty()) continue;
-        if (words[0] == "fmm") {
-            if (words.size() != 4) throw parse_error(name, lineno, "expected 'fmm N M P'");
-            try {
-                s.n = std::stoi(words[1]), s.m = std::stoi(words[2]), s.p = std::stoi(words[3]);
-                check_format(s.n, s.m, s.p);
-            } catch (const invalid_argument& e) {
-                throw parse_error(name, lineno, e.what());
-            } catch (const std::exception&) {
-                throw parse_error(name, lineno, "expected 'fmm N M P' with integers, found '" + line + "'");
-            }
-            have_format = true;
-        } else if (words[0] == "field") {
+        const std::vector<std::string> words = detail::scheme_words(line);
+        if (words.empty() || head.take(words, line, name, lineno)) continue;
+        if (words[0] == "field") {
             if (words.size() == 2 && (words[1] == "gf2" || words[1] == "GF2"))
                 throw parse_error(name, lineno,
                                   "'field gf2': a GF(2) scheme (0/1 strings); expected 'field Z' or 'field Q' here");
@@ -337,44 +324,31 @@ exact_scheme parse_exact_text(const std::string& text, const std::string& name, 
                 throw parse_error(name, lineno, "expected 'field Z' or 'field Q', found '" + line + "'");
             integers_only = words[1] == "Z" || words[1] == "z";
             have_field = true;
-        } else if (words[0] == "convention") {
-            if (words.size() != 2 || (words[1] != "cki" && words[1] != "cik"))
-                throw parse_error(name, lineno, "expected 'convention cki' or 'convention cik', found '" + line + "'");
-            cik = transpose_c || words[1] == "cik";
         } else if (words[0] == "product") {
             if (words.size() != 2 || words[1] != "general")
                 throw parse_error(name, lineno,
                                   "'" + line + "': schemes over Z or Q are of the general product only (expected "
                                   "'product general' or no product line)");
-        } else if (words[0] == "rank") {
-            if (words.size() != 2) throw parse_error(name, lineno, "expected 'rank R'");
-            try {
-                declared_rank = std::stol(words[1]);
-            } catch (const std::exception&) {
-                throw parse_error(name, lineno, "expected 'rank R' with an integer, found '" + words[1] + "'");
-            }
         } else {
-            if (!have_format) throw parse_error(name, lineno, "found a term before the 'fmm N M P' line");
+            if (!head.have_format) throw parse_error(name, lineno, "found a term before the 'fmm N M P' line");
             if (!have_field)
                 throw parse_error(name, lineno, "found a term before a 'field Z' or 'field Q' line");
             if (words.size() != 3)
                 throw parse_error(name, lineno,
                                   "expected a term of three comma-separated coefficient groups (u v w), found " +
                                       std::to_string(words.size()) + " words");
+            s.n = head.n, s.m = head.m, s.p = head.p;
             exact_term t;
             t.u = parse_group(words[0], s.n * s.m, "u");
             t.v = parse_group(words[1], s.m * s.p, "v");
             t.w = parse_group(words[2], s.n * s.p, "w");
-            if (cik) t.w = cik_to_cki(t.w, s.n, s.p);
+            if (head.cik) t.w = cik_to_cki(t.w, s.n, s.p);
             s.terms.push_back(std::move(t));
         }
     }
-    if (!have_format) throw parse_error(name, 0, "no 'fmm N M P' line: expected a facto fmm scheme");
+    head.finish(s.rank(), name);
     if (!have_field) throw parse_error(name, 0, "no 'field Z' or 'field Q' line");
-    if (declared_rank >= 0 && declared_rank != s.rank())
-        throw parse_error(name, 0,
-                          "'rank " + std::to_string(declared_rank) + "' but " + std::to_string(s.rank()) +
-                              " terms follow");
+    s.n = head.n, s.m = head.m, s.p = head.p;
     require_valid_exact(s, "fmm::parse_exact_text(" + name + ")");
     return s;
 }

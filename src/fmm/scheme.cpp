@@ -11,6 +11,7 @@
 #include "facto/core/error.hpp"
 #include "facto/io/file.hpp"
 #include "facto/io/npy.hpp"
+#include "fmm/text_header.hpp"
 
 namespace facto::fmm {
 
@@ -277,8 +278,7 @@ scheme parse_text(const std::string& text, const std::string& name, bool transpo
     std::string line;
     std::size_t lineno = 0;
     scheme s;
-    bool have_format = false, cik = transpose_c;
-    long declared_rank = -1;
+    detail::text_header head(transpose_c);
     auto parse_bits = [&](const std::string& word, int count, const char* which) {
         if (static_cast<int>(word.size()) != count)
             throw parse_error(name, lineno,
@@ -295,31 +295,11 @@ scheme parse_text(const std::string& text, const std::string& name, bool transpo
     };
     while (std::getline(in, line)) {
         ++lineno;
-        if (const auto h = line.find('#'); h != std::string::npos) line.erase(h);
-        std::istringstream ls(line);
-        std::vector<std::string> words;
-        for (std::string w; ls >> w;) words.push_back(w);
-        if (words.empty()) continue;
-        if (words[0] == "fmm") {
-            if (words.size() != 4) throw parse_error(name, lineno, "expected 'fmm N M P'");
-            try {
-                s.n = std::stoi(words[1]), s.m = std::stoi(words[2]), s.p = std::stoi(words[3]);
-            } catch (const std::exception&) {
-                throw parse_error(name, lineno, "expected 'fmm N M P' with integers, found '" + line + "'");
-            }
-            try {
-                check_format(s.n, s.m, s.p);
-            } catch (const invalid_argument& e) {
-                throw parse_error(name, lineno, e.what());
-            }
-            have_format = true;
-        } else if (words[0] == "field") {
+        const std::vector<std::string> words = detail::scheme_words(line);
+        if (words.empty() || head.take(words, line, name, lineno)) continue;
+        if (words[0] == "field") {
             if (words.size() != 2 || words[1] != "gf2")
                 throw parse_error(name, lineno, "expected 'field gf2', found '" + line + "'");
-        } else if (words[0] == "convention") {
-            if (words.size() != 2 || (words[1] != "cki" && words[1] != "cik"))
-                throw parse_error(name, lineno, "expected 'convention cki' or 'convention cik', found '" + line + "'");
-            cik = transpose_c || words[1] == "cik";
         } else if (words[0] == "product") {
             if (words.size() != 2) throw parse_error(name, lineno, "expected 'product general|aat|triu|sym'");
             try {
@@ -328,37 +308,28 @@ scheme parse_text(const std::string& text, const std::string& name, bool transpo
                 throw parse_error(name, lineno, "product '" + words[1] + "': expected general, aat, triu or sym");
             }
             if (!s.terms.empty()) throw parse_error(name, lineno, "the 'product' line must come before the terms");
-        } else if (words[0] == "rank") {
-            if (words.size() != 2) throw parse_error(name, lineno, "expected 'rank R'");
-            try {
-                declared_rank = std::stol(words[1]);
-            } catch (const std::exception&) {
-                throw parse_error(name, lineno, "expected 'rank R' with an integer, found '" + words[1] + "'");
-            }
         } else {
-            if (!have_format) throw parse_error(name, lineno, "found a term before the 'fmm N M P' line");
+            if (!head.have_format) throw parse_error(name, lineno, "found a term before the 'fmm N M P' line");
             if (words.size() != 3)
                 throw parse_error(name, lineno,
                                   "expected a term of three 0/1 strings (u v w), found " + std::to_string(words.size()) +
                                       " words");
+            s.n = head.n, s.m = head.m, s.p = head.p;
             term t;
             t.u = parse_bits(words[0], s.n * s.m, "u");
             t.v = parse_bits(words[1], s.m * s.p, "v");
             t.w = parse_bits(words[2], s.n * s.p, "w");
-            if (cik) t.w = cik_to_cki(t.w, s.n, s.p);
+            if (head.cik) t.w = cik_to_cki(t.w, s.n, s.p);
             s.terms.push_back(t);
         }
     }
-    if (!have_format) throw parse_error(name, 0, "no 'fmm N M P' line: expected a facto fmm scheme");
+    head.finish(s.rank(), name);
+    s.n = head.n, s.m = head.m, s.p = head.p;
     try {
         check_format(s.n, s.m, s.p, s.product);
     } catch (const invalid_argument& e) {
         throw parse_error(name, 0, e.what());
     }
-    if (declared_rank >= 0 && declared_rank != s.rank())
-        throw parse_error(name, 0,
-                          "'rank " + std::to_string(declared_rank) + "' but " + std::to_string(s.rank()) +
-                              " terms follow");
     require_valid(s, "fmm::parse_text(" + name + ")");
     return s;
 }
