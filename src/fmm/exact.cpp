@@ -45,9 +45,7 @@ rational reduce(i128 num, i128 den, const char* op) {
     return {static_cast<std::int64_t>(num), static_cast<std::int64_t>(den)};
 }
 
-std::string fmt_format(int n, int m, int p) {
-    return "<" + std::to_string(n) + "," + std::to_string(m) + "," + std::to_string(p) + ">";
-}
+using detail::format_name;
 
 std::string entry_name(char matrix, int row, int col) {
     return std::string(1, matrix) + std::to_string(row + 1) + std::to_string(col + 1);
@@ -100,7 +98,7 @@ verify_result verify_exact(const exact_scheme& s) {
             return fail("term " + std::to_string(t + 1) + " has factors of " + std::to_string(e.u.size()) + ", " +
                         std::to_string(e.v.size()) + " and " + std::to_string(e.w.size()) + " coefficients, expected " +
                         std::to_string(nu) + ", " + std::to_string(nv) + " and " + std::to_string(nw) + " for " +
-                        fmt_format(s.n, s.m, s.p));
+                        format_name(s.n, s.m, s.p));
         for (const auto* f : {&e.u, &e.v, &e.w})
             for (const rational& c : *f)
                 if (!lowest_terms(c))
@@ -146,7 +144,7 @@ verify_result verify_exact(const exact_scheme& s) {
         }
     }
     if (!res.ok)
-        res.message = std::to_string(res.failures) + " Brent equations fail over Q for " + fmt_format(s.n, s.m, s.p) +
+        res.message = std::to_string(res.failures) + " Brent equations fail over Q for " + format_name(s.n, s.m, s.p) +
                       ", the first at (" + entry_name('a', res.x / s.m, res.x % s.m) + ", " +
                       entry_name('b', res.y / s.p, res.y % s.p) + ", " + entry_name('c', res.z / s.n, res.z % s.n) +
                       " in c_ki order): the sum over terms of u v w is " + first_found;

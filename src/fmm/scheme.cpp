@@ -21,11 +21,6 @@ factor_t bit(int i) { return factor_t{1} << i; }
 
 factor_t low_mask(int bits) { return bits >= 64 ? ~factor_t{0} : bit(bits) - 1; }
 
-std::string fmt_format(const scheme& s) {
-    std::string out = "<";
-    out += std::to_string(s.n) + "," + std::to_string(s.m) + "," + std::to_string(s.p) + ">";
-    return out;
-}
 
 // w in the c_ik convention (bit i*p+k) <-> the c_ki convention (bit k*n+i).
 factor_t cik_to_cki(factor_t w, int n, int p) {
@@ -57,14 +52,14 @@ product_kind parse_product(const std::string& name) {
 
 void check_format(int n, int m, int p, product_kind kind) {
     if (n < 1 || m < 1 || p < 1 || n * m > 64 || m * p > 64 || p * n > 64)
-        throw invalid_argument("fmm::check_format: format " + fmt_format(scheme{n, m, p, {}}) +
+        throw invalid_argument("fmm::check_format: format " + detail::format_name(n, m, p) +
                                ": expected dimensions >= 1 with n*m, m*p and p*n at most 64 (one word per factor)");
     if (kind == product_kind::a_at && p != n)
-        throw invalid_argument("fmm::check_format: product aat (C = A A^T) of format " + fmt_format(scheme{n, m, p, {}}) +
+        throw invalid_argument("fmm::check_format: product aat (C = A A^T) of format " + detail::format_name(n, m, p) +
                                ": expected P = N (A is N x M, A^T is M x N)");
     if ((kind == product_kind::upper_triangular || kind == product_kind::symmetric) && m != n)
         throw invalid_argument("fmm::check_format: product " + std::string(product_name(kind)) + " of format " +
-                               fmt_format(scheme{n, m, p, {}}) + ": expected M = N (A is square)");
+                               detail::format_name(n, m, p) + ": expected M = N (A is square)");
 }
 
 factor_t allowed_bits(int n, int m, int p, product_kind kind, int position) {
@@ -197,7 +192,7 @@ verify_result verify(const scheme& s) {
         const term& t = s.terms[r];
         if ((t.u & ~ok_u) || (t.v & ~ok_v) || (t.w & ~ok_w)) {
             res.ok = false;
-            res.message = "term " + std::to_string(r + 1) + " has bits outside the format " + fmt_format(s) +
+            res.message = "term " + std::to_string(r + 1) + " has bits outside the format " + detail::format_name(s.n, s.m, s.p) +
                           (s.product == product_kind::general ? std::string()
                                                               : std::string(" (product ") + product_name(s.product) +
                                                                     ": only its independent entries)");
@@ -237,7 +232,7 @@ verify_result verify(const scheme& s) {
         // The second factor is over A for A A^T (bit k*m+j is a_kj), over B otherwise.
         const bool aat = s.product == product_kind::a_at;
         const int vcols = aat ? s.m : s.p;
-        res.message = std::to_string(res.failures) + " Brent equations fail for " + fmt_format(s) +
+        res.message = std::to_string(res.failures) + " Brent equations fail for " + detail::format_name(s.n, s.m, s.p) +
                       (s.product == product_kind::general ? "" : std::string(" product ") + product_name(s.product)) +
                       ", the first at (a" + std::to_string(res.x / s.m + 1) + std::to_string(res.x % s.m + 1) +
                       (aat ? ", a" : ", b") + std::to_string(res.y / vcols + 1) + std::to_string(res.y % vcols + 1) +

@@ -10,6 +10,18 @@
 
 namespace facto::fmm::detail {
 
+/// "<n,m,p>", as messages name a format.
+inline std::string format_name(int n, int m, int p) {
+    std::string s = "<";
+    s += std::to_string(n);
+    s += ',';
+    s += std::to_string(m);
+    s += ',';
+    s += std::to_string(p);
+    s += '>';
+    return s;
+}
+
 /// The words of one line, '#' comments removed.
 inline std::vector<std::string> scheme_words(std::string line) {
     if (const auto h = line.find('#'); h != std::string::npos) line.erase(h);
