@@ -8,6 +8,7 @@
 #include <string>
 
 #include "bind.hpp"
+#include "callback.hpp"
 #include "convert.hpp"
 #include "facto/core/error.hpp"
 #include "facto/decomp/cp.hpp"
@@ -60,26 +61,13 @@ cp_result run_cp(bool hals, py::object X, index_t rank, int max_iters, double to
     // Called between iterations on the calling thread, outside parallel regions, with the GIL
     // released: take it back to look for Ctrl-C and to call the user's function.
     std::optional<py::error_already_set> pending;
-    o.on_iteration = [&](const cp_iteration& it) -> bool {
-        py::gil_scoped_acquire gil;
-        try {
-            if (PyErr_CheckSignals() != 0) throw py::error_already_set();
-            if (progress) {
-                char line[128];
-                std::snprintf(line, sizeof line, "%s iter %4d  fit %.6f  change %.3e  %.3fs\n", who, it.iter, it.fit,
-                              it.change, it.seconds);
-                py::module_::import("sys").attr("stderr").attr("write")(line);
-            }
-            if (!on_iteration.is_none()) {
-                const py::object ret = on_iteration(it);
-                if (!ret.is_none() && !py::bool_(ret)) return false;
-            }
-        } catch (py::error_already_set& e) {
-            pending.emplace(std::move(e));
-            return false;
-        }
-        return true;
-    };
+    o.on_iteration = python_iteration_callback<cp_iteration>(
+        on_iteration, progress,
+        [who](const cp_iteration& it) {
+            return format_line("%s iter %4d  fit %.6f  change %.3e  %.3fs\n", who, it.iter, it.fit, it.change,
+                               it.seconds);
+        },
+        pending);
 
     cp_result r;
     if (py::isinstance<csf_set>(X)) {

@@ -11,6 +11,7 @@
 #include <variant>
 
 #include "bind.hpp"
+#include "callback.hpp"
 #include "convert.hpp"
 #include "facto/core/error.hpp"
 #include "facto/decomp/svd.hpp"
@@ -318,26 +319,13 @@ py_tucker_result run_tucker(py::object X, py::object ranks, py::object tol, py::
     // Called between HOOI sweeps on the calling thread with the GIL released (as cp_als does):
     // take it back to look for Ctrl-C, print progress and call the user's function.
     std::optional<py::error_already_set> pending;
-    o.on_iteration = [&](const tucker_iteration& it) -> bool {
-        py::gil_scoped_acquire gil;
-        try {
-            if (PyErr_CheckSignals() != 0) throw py::error_already_set();
-            if (progress) {
-                char line[128];
-                std::snprintf(line, sizeof line, "tucker hooi iter %4d  rel_error %.6e  change %.3e  %.3fs\n", it.iter,
-                              it.rel_error, it.change, it.seconds);
-                py::module_::import("sys").attr("stderr").attr("write")(line);
-            }
-            if (!on_iteration.is_none()) {
-                const py::object ret = on_iteration(it);
-                if (!ret.is_none() && !py::bool_(ret)) return false;
-            }
-        } catch (py::error_already_set& e) {
-            pending.emplace(std::move(e));
-            return false;
-        }
-        return true;
-    };
+    o.on_iteration = python_iteration_callback<tucker_iteration>(
+        on_iteration, progress,
+        [](const tucker_iteration& it) {
+            return format_line("tucker hooi iter %4d  rel_error %.6e  change %.3e  %.3fs\n", it.iter, it.rel_error,
+                               it.change, it.seconds);
+        },
+        pending);
 
     if (sparse) {
         const coo_tensor C = as_coo(X);
