@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <string>
+#include <vector>
 
 #include "ops/blas_lapack.hpp"
 
@@ -37,10 +38,33 @@ basic_tensor<T> ttm(basic_tensor_view<const T> X, const basic_matrix<T>& U, int 
         detail::gemm(false, !transpose, L, J, I, T(1), x, I, U.data(), U.cols(), T(0), y, J);
         return Y;
     }
-    // Block l of X is I x R; Y block (J x R) = op(U) * X_l. One GEMM per leading index; BLAS
-    // threads each one (blocks are large whenever the tensor is).
-    for (index_t l = 0; l < L; ++l)
-        detail::gemm(transpose, false, J, R, I, T(1), U.data(), U.cols(), x + l * I * R, R, T(0), y + l * J * R, R);
+    // Block l of X is I x R; Y block (J x R) = op(U) * X_l. Large blocks: one GEMM each.
+    // Small blocks (middle modes after an end mode was contracted, e.g. 400 x 400 x 10): thousands
+    // of tiny GEMMs, each waking the BLAS threads, cost seconds; instead gather a chunk of blocks
+    // side by side into an I x (chunk*R) matrix, do one GEMM, and scatter the J x (chunk*R) result.
+    const double block_work = static_cast<double>(I) * static_cast<double>(J) * static_cast<double>(R);
+    if (L == 1 || block_work >= double(1 << 20)) {
+        for (index_t l = 0; l < L; ++l)
+            detail::gemm(transpose, false, J, R, I, T(1), U.data(), U.cols(), x + l * I * R, R, T(0), y + l * J * R,
+                         R);
+        return Y;
+    }
+    // Chunk so that the gathered copies stay near 4M entries whatever the tensor size.
+    const index_t per_block = std::max(I, J) * R;
+    const index_t chunk = std::clamp<index_t>(index_t{1 << 22} / per_block, 1, L);
+    std::vector<T> xs(static_cast<std::size_t>(I * chunk * R)), ys(static_cast<std::size_t>(J * chunk * R));
+    for (index_t l0 = 0; l0 < L; l0 += chunk) {
+        const index_t c = std::min(chunk, L - l0);
+        const index_t width = c * R;
+        for (index_t b = 0; b < c; ++b)
+            for (index_t i = 0; i < I; ++i)
+                std::copy_n(x + ((l0 + b) * I + i) * R, R, xs.data() + i * width + b * R);
+        detail::gemm(transpose, false, J, width, I, T(1), U.data(), U.cols(), xs.data(), width, T(0), ys.data(),
+                     width);
+        for (index_t b = 0; b < c; ++b)
+            for (index_t j = 0; j < J; ++j)
+                std::copy_n(ys.data() + j * width + b * R, R, y + ((l0 + b) * J + j) * R);
+    }
     return Y;
 }
 

@@ -111,6 +111,34 @@ TYPED_TEST(Ttm, LargerTensorMatchesNaive) {
     }
 }
 
+TYPED_TEST(Ttm, MiddleModeBlockPathsMatchNaive) {
+    using T = TypeParam;
+    const double eps = std::numeric_limits<T>::epsilon();
+    // Middle-mode products take one GEMM per block when blocks are large ({3, 64, 16384}), else
+    // gather blocks into chunked GEMMs: one chunk ({400, 40, 10}, the HOOI shape) or several
+    // ({600, 8, 1000}: more blocks than one chunk of about 4M entries holds, and a partial last one).
+    struct Case {
+        shape_t shape;
+        index_t J;
+    };
+    const std::vector<Case> cases = {{{3, 64, 16384}, 1}, {{400, 40, 10}, 3}, {{600, 8, 1000}, 2}};
+    unsigned seed = 90;
+    for (const auto& c : cases) {
+        const auto X = random_tensor<T>(c.shape, seed++);
+        const index_t I = X.dim(1);
+        for (bool tr : {false, true}) {
+            const auto U = tr ? random_matrix<T>(I, c.J, seed++) : random_matrix<T>(c.J, I, seed++);
+            const auto Y = ttm<T>(X.view(), U, 1, tr);
+            const auto Yr = naive_ttm(X, U, 1, tr);
+            ASSERT_EQ(Y.shape(), Yr.shape());
+            const double tol = 10.0 * static_cast<double>(I) * eps * std::sqrt(static_cast<double>(I));
+            for (index_t k = 0; k < Y.size(); ++k)
+                ASSERT_NEAR(Y.values()[static_cast<std::size_t>(k)], Yr.values()[static_cast<std::size_t>(k)], tol)
+                    << "shape " << shape_string(c.shape) << " tr " << tr << " at " << k;
+        }
+    }
+}
+
 TYPED_TEST(Ttm, EmptyModesGiveZerosOrEmpty) {
     using T = TypeParam;
     basic_tensor<T> X({3, 0, 2});
