@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
+#include <random>
 #include <string>
 
 #include "ops/blas_lapack.hpp"
@@ -41,6 +43,65 @@ basic_matrix<T> mode_gram(basic_tensor_view<const T> X, int n) {
     for (index_t i = 0; i < J; ++i)  // syrk fills the upper triangle only
         for (index_t j = 0; j < i; ++j) G(i, j) = G(j, i);
     return G;
+}
+
+// Leading k left singular vectors of the unfolding X_(n) (I x J, J the product of the other
+// dimensions) and all I squared singular values (decreasing, zeros past J). I <= J: eigenvectors
+// of the I x I Gram. I > J (a long mode, e.g. digits 1797 x 8 x 8): the I^3 eigensolver would cost
+// seconds, so take the J x J Gram X_(n)^T X_(n) = V S^2 V^T, form X_(n) V S^{-1}, and re-orthonormalize
+// by Householder QR; columns without a numerically nonzero singular value (k > numerical rank)
+// come from seeded random vectors, which the QR turns into an orthonormal complement.
+template <class T>
+basic_matrix<T> left_singular(basic_tensor_view<const T> X, int n, index_t k, std::vector<T>& w) {
+    const index_t I = X.dim(n);
+    const index_t J = X.size() / I;
+    if (I <= J) return leading_eigenvectors(mode_gram(X, n), k, &w);
+    index_t L = 1, R = 1;
+    for (int m = 0; m < n; ++m) L *= X.dim(m);
+    for (int m = n + 1; m < X.order(); ++m) R *= X.dim(m);
+    basic_matrix<T> M(I, J);  // M(i, l*R + r) = X(l, i, r)
+    const T* x = X.data();
+    for (index_t l = 0; l < L; ++l)
+        for (index_t i = 0; i < I; ++i) std::copy_n(x + (l * I + i) * R, R, M.data() + i * J + l * R);
+    basic_matrix<T> G(J, J);
+    detail::syrk_ata(J, I, M.data(), G.data());
+    for (index_t i = 0; i < J; ++i)
+        for (index_t j = 0; j < i; ++j) G(i, j) = G(j, i);
+    std::vector<T> wj;
+    const basic_matrix<T> V = leading_eigenvectors(G, J, &wj);
+    w.assign(static_cast<std::size_t>(I), T(0));
+    std::copy(wj.begin(), wj.end(), w.begin());
+    const index_t kv = std::min(k, J);
+    basic_matrix<T> Vk(J, kv);
+    for (index_t i = 0; i < J; ++i) std::copy_n(V.data() + i * J, kv, Vk.data() + i * kv);
+    basic_matrix<T> B(I, k);
+    basic_matrix<T> MV(I, kv);
+    detail::gemm(false, false, I, kv, J, T(1), M.data(), J, Vk.data(), kv, T(0), MV.data(), kv);
+    const double top = std::max(0.0, static_cast<double>(wj.empty() ? T(0) : wj[0]));
+    const double floor = top * static_cast<double>(J) * std::numeric_limits<T>::epsilon();
+    std::mt19937_64 rng(12345);
+    std::normal_distribution<double> g;
+    for (index_t j = 0; j < k; ++j) {
+        const double lam = j < kv ? static_cast<double>(wj[static_cast<std::size_t>(j)]) : 0.0;
+        if (lam > floor && lam > 0) {
+            const double inv = 1.0 / std::sqrt(lam);
+            for (index_t i = 0; i < I; ++i) B(i, j) = static_cast<T>(MV(i, j) * inv);
+        } else {
+            for (index_t i = 0; i < I; ++i) B(i, j) = static_cast<T>(g(rng));
+        }
+    }
+    std::vector<T> tau(static_cast<std::size_t>(k));
+    if (detail::geqrf(I, k, B.data(), tau.data()) != 0 || detail::orgqr(I, k, B.data(), tau.data()) != 0)
+        throw invalid_argument("tucker: QR of the mode-" + std::to_string(n) + " factor failed (non-finite entries?)");
+    // QR may flip signs; restore each column's sign to match X_(n) v_j (harmless, keeps the
+    // factor the same as the Gram route up to the eigenvector sign convention).
+    for (index_t j = 0; j < kv; ++j) {
+        double d = 0;
+        for (index_t i = 0; i < I; ++i) d += static_cast<double>(B(i, j)) * static_cast<double>(MV(i, j));
+        if (d < 0)
+            for (index_t i = 0; i < I; ++i) B(i, j) = -B(i, j);
+    }
+    return B;
 }
 
 struct truncation {
@@ -103,13 +164,19 @@ void check_input(basic_tensor_view<const T> X, const tucker_options& o, const ch
 template <class T>
 basic_matrix<T> factor_from(basic_tensor_view<const T> Y, int n, const tucker_options& o, double budget,
                             double& discarded) {
-    const basic_matrix<T> G = mode_gram(Y, n);
     std::vector<T> w;
-    const index_t I = G.rows();
+    const index_t I = Y.dim(n);
     const bool tol_mode = o.tol > 0;
     const index_t fixed = tol_mode ? 0 : o.ranks[static_cast<std::size_t>(n)];
     const index_t cap = o.ranks.empty() ? I : o.ranks[static_cast<std::size_t>(n)];
     // All eigenvalues are needed for the discarded sum either way.
+    if (I > Y.size() / I) {  // long mode: the small Gram route
+        (void)left_singular(Y, n, 1, w);
+        const truncation t = choose_rank(w, fixed, cap, budget);
+        discarded += t.discarded;
+        return left_singular(Y, n, t.rank, w);
+    }
+    const basic_matrix<T> G = mode_gram(Y, n);
     basic_matrix<T> V = leading_eigenvectors(G, I, &w);
     const truncation t = choose_rank(w, fixed, cap, budget);
     discarded += t.discarded;
@@ -211,8 +278,9 @@ basic_tucker_result<T> hooi(basic_tensor_view<const T> X, const tucker_options& 
             for (int m = lo; m < hi; ++m)
                 if (m != n) modes.push_back(m);
             Y = project(basic_tensor_view<const T>(P.view()), U, modes);
-            U[static_cast<std::size_t>(n)] = leading_eigenvectors(mode_gram(basic_tensor_view<const T>(Y.view()), n),
-                                                                  ranks[static_cast<std::size_t>(n)]);
+            std::vector<T> w;
+            U[static_cast<std::size_t>(n)] =
+                left_singular(basic_tensor_view<const T>(Y.view()), n, ranks[static_cast<std::size_t>(n)], w);
         }
     };
     for (int it = 1; it <= o.max_iters; ++it) {

@@ -193,6 +193,37 @@ TYPED_TEST(Tucker, ToleranceBoundHoldsOnEveryInput) {
     }
 }
 
+TYPED_TEST(Tucker, LongModeFactorsFromTheSmallGram) {
+    using T = TypeParam;
+    const double eps = std::numeric_limits<T>::epsilon();
+    // Mode 0 (300) exceeds the product of the others (20): its factor comes from the 20 x 20 Gram.
+    auto X = planted<T>({300, 4, 5}, {6, 3, 4}, 31).full();
+    const auto exact = X;
+    for (const auto& [name, f] : methods<T>()) {
+        const auto r = f(exact.view(), {.ranks = {6, 3, 4}});
+        EXPECT_LE(rel_diff(exact, r.model.full()), 1000 * eps) << name;
+        for (const auto& U : r.model.factors) expect_orthonormal(U, 100 * 300 * eps);
+        // Rank 25 in mode 0 exceeds the numerical rank (6) and J (20): an orthonormal completion.
+        const auto c = f(exact.view(), {.ranks = {25, 4, 5}});
+        EXPECT_EQ(c.model.ranks(), (shape_t{25, 4, 5})) << name;
+        expect_orthonormal(c.model.factors[0], 100 * 300 * eps);
+        // Full ranks reproduce the input.
+        const auto full = f(exact.view(), {.ranks = exact.shape()});
+        expect_orthonormal(full.model.factors[0], 100 * 300 * eps);
+        EXPECT_LE(rel_diff(exact, full.model.full()), 100 * 300 * eps) << name;
+    }
+    add_noise(X, 0.05, 32);
+    const double floor = 30 * std::sqrt(eps);
+    for (double tol : {0.5, 0.1, 0.03})
+        for (const auto& [name, f] : methods<T>()) {
+            const auto r = f(X.view(), {.tol = tol});
+            EXPECT_LE(r.error_bound, tol * (1 + 1e-12)) << name << " tol " << tol;
+            EXPECT_LE(r.rel_error, r.error_bound + floor) << name << " tol " << tol;
+            EXPECT_NEAR(rel_diff(X, r.model.full()), r.rel_error, 100 * eps) << name;
+            for (const auto& U : r.model.factors) expect_orthonormal(U, 100 * 300 * eps);
+        }
+}
+
 TYPED_TEST(Tucker, HooiImprovesOnStHosvd) {
     using T = TypeParam;
     auto X = planted<T>({14, 12, 10}, {5, 4, 3}, 21).full();
