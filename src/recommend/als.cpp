@@ -63,13 +63,15 @@ void check_common(const csr_matrix& R, const mf_options& o, const char* who, boo
     }
 }
 
-// Sets the OpenMP team size for the call and restores the previous one.
-struct thread_scope {
+// Sets the OpenMP team size for the call and restores the previous one. Unlike
+// detail::thread_scope it leaves OpenBLAS's thread count alone: the BLAS calls here are small
+// and their bits depend on the BLAS thread count, and fits must not depend on `threads`.
+struct omp_thread_scope {
     int saved;
-    explicit thread_scope(int threads) : saved(omp_get_max_threads()) {
+    explicit omp_thread_scope(int threads) : saved(omp_get_max_threads()) {
         if (threads > 0) omp_set_num_threads(threads);
     }
-    ~thread_scope() { omp_set_num_threads(saved); }
+    ~omp_thread_scope() { omp_set_num_threads(saved); }
 };
 
 // Uniform entries with standard deviation `scale`, filled in a fixed order.
@@ -299,7 +301,7 @@ double explicit_objective(const csr_matrix& R, const mf_model& m, const mf_optio
 mf_result als_explicit(const csr_matrix& R, const mf_options& o) {
     const auto t_start = clock_type::now();
     check_common(R, o, "als_explicit", o.biases || o.center);
-    thread_scope threads(o.threads);
+    omp_thread_scope threads(o.threads);
     const csr_matrix Rt = transpose(R);
     mf_result res;
     mf_model& m = res.model;
@@ -331,7 +333,7 @@ mf_result sgd_explicit(const csr_matrix& R, const mf_options& o) {
     check_common(R, o, "sgd_explicit", o.biases || o.center);
     if (o.sgd_blocks < 1) throw invalid_argument("sgd_explicit: sgd_blocks must be at least 1");
     if (!(o.learning_rate > 0)) throw invalid_argument("sgd_explicit: learning_rate must be > 0");
-    thread_scope threads(o.threads);
+    omp_thread_scope threads(o.threads);
     const csr_matrix Rt = transpose(R);
     mf_result res;
     mf_model& m = res.model;
@@ -555,7 +557,7 @@ mf_result als_implicit(const csr_matrix& R, const mf_options& o) {
     check_implicit(R, o, "als_implicit");
     if (!(o.alpha >= 0)) throw invalid_argument("als_implicit: alpha must be >= 0");
     if (o.solver == implicit_solver::cg && o.cg_steps < 1) throw invalid_argument("als_implicit: cg_steps must be >= 1");
-    thread_scope threads(o.threads);
+    omp_thread_scope threads(o.threads);
     const csr_matrix Rt = transpose(R);
     mf_result res;
     mf_model& m = res.model;
@@ -577,7 +579,7 @@ mf_result bpr(const csr_matrix& R, const mf_options& o) {
     const auto t_start = clock_type::now();
     check_implicit(R, o, "bpr");
     if (!(o.learning_rate > 0)) throw invalid_argument("bpr: learning_rate must be > 0");
-    thread_scope threads(o.threads);
+    omp_thread_scope threads(o.threads);
     mf_result res;
     mf_model& m = res.model;
     m.implicit = true;
