@@ -292,6 +292,18 @@ matrix svd_item_start(const csr_matrix& R, const csr_matrix& Rt, double mu, inde
     return out;
 }
 
+// An explicit model of R's shape: global mean (with biases or centering), zero factors and,
+// with biases, zero biases; the fits fill it.
+mf_model explicit_model_shape(const csr_matrix& R, const mf_options& o) {
+    mf_model m;
+    m.global_mean = o.biases || o.center ? mean_value(R) : 0.0;
+    m.user_factors.resize(R.rows, o.rank);
+    m.item_factors.resize(R.cols, o.rank);
+    m.user_bias.assign(o.biases ? static_cast<std::size_t>(R.rows) : 0, 0.0);
+    m.item_bias.assign(o.biases ? static_cast<std::size_t>(R.cols) : 0, 0.0);
+    return m;
+}
+
 }  // namespace
 
 double explicit_objective(const csr_matrix& R, const mf_model& m, const mf_options& o) {
@@ -305,13 +317,7 @@ mf_result als_explicit(const csr_matrix& R, const mf_options& o) {
     const csr_matrix Rt = transpose(R);
     mf_result res;
     mf_model& m = res.model;
-    m.global_mean = o.biases || o.center ? mean_value(R) : 0.0;
-    m.user_factors.resize(R.rows, o.rank);
-    m.item_factors.resize(R.cols, o.rank);
-    if (o.biases) {
-        m.user_bias.assign(static_cast<std::size_t>(R.rows), 0.0);
-        m.item_bias.assign(static_cast<std::size_t>(R.cols), 0.0);
-    }
+    m = explicit_model_shape(R, o);
     std::mt19937_64 rng(o.seed);
     if (o.svd_start && o.rank > 0)
         m.item_factors = svd_item_start(R, Rt, m.global_mean, o.rank, rng);
@@ -337,11 +343,7 @@ mf_result sgd_explicit(const csr_matrix& R, const mf_options& o) {
     const csr_matrix Rt = transpose(R);
     mf_result res;
     mf_model& m = res.model;
-    m.global_mean = o.biases || o.center ? mean_value(R) : 0.0;
-    m.user_factors.resize(R.rows, o.rank);
-    m.item_factors.resize(R.cols, o.rank);
-    m.user_bias.assign(o.biases ? static_cast<std::size_t>(R.rows) : 0, 0.0);
-    m.item_bias.assign(o.biases ? static_cast<std::size_t>(R.cols) : 0, 0.0);
+    m = explicit_model_shape(R, o);
     std::mt19937_64 rng(o.seed);
     random_fill(m.user_factors, o.init_scale, rng);
     random_fill(m.item_factors, o.init_scale, rng);
