@@ -77,7 +77,6 @@ manual tucker_manual() {
     return m;
 }
 
-
 }  // namespace
 
 command add_tucker_command(CLI::App& parent) {
