@@ -163,7 +163,7 @@ else
 fi
 
 # --- Ctrl-C: the model so far and report.json are written, exit 130 ----------------------
-timeout --preserve-status -s INT 2 "$FACTO" cp big.tns --rank 10 --iters 1000000 --tol 0 --out intr --progress lines >out.txt 2>err.txt
+interrupt_after 2 "$FACTO" cp big.tns --rank 10 --iters 1000000 --tol 0 --out intr --progress lines >out.txt 2>err.txt
 st=$?
 if [ $st -eq 130 ]; then pass "Ctrl-C exits 130"; else fail "Ctrl-C exits 130 (got $st)"; fi
 json "Ctrl-C report marked interrupted" intr/report.json "j['result']['interrupted'] is True and j['result']['iters'] >= 1 and len(j['history']) == j['result']['iters']"

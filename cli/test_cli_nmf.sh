@@ -157,7 +157,7 @@ fi
 
 # --- Ctrl-C: the factors so far and report.json are written, exit 130 -----------------------
 awk 'BEGIN { srand(3); for (i = 1; i <= 300; i++) for (j = 1; j <= 200; j++) printf "%d %d %.6f\n", i, j, rand() }' >big.tns
-timeout --preserve-status -s INT 2 "$FACTO" nmf big.tns --rank 10 --max-iters 1000000 --tol 0 --out intr --progress lines >out.txt 2>err.txt
+interrupt_after 2 "$FACTO" nmf big.tns --rank 10 --max-iters 1000000 --tol 0 --out intr --progress lines >out.txt 2>err.txt
 st=$?
 if [ $st -eq 130 ]; then pass "Ctrl-C exits 130"; else fail "Ctrl-C exits 130 (got $st)"; fi
 json "Ctrl-C report marked interrupted" intr/report.json "j['result']['interrupted'] is True and len(j['history']) == j['result']['iters'] >= 1"

@@ -74,3 +74,13 @@ finish() {
     echo "$passed passed, $failed failed"
     [ "$failed" -eq 0 ]
 }
+
+# Runs a command, sends it one SIGINT (Ctrl-C) after SECONDS, and returns its exit status.
+# --foreground signals the command alone: otherwise timeout also signals its process group,
+# and on a loaded machine that second Ctrl-C arrives after the first was handled, which by
+# design ends facto at once, before the model is written.
+interrupt_after() {
+    local seconds=$1
+    shift
+    timeout --foreground --preserve-status -s INT "$seconds" "$@"
+}
