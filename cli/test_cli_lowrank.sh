@@ -78,6 +78,13 @@ json "randomized --tol respected, estimate reported" sr/report.json \
 run "svd randomized --rank 3" 0 "$FACTO" svd A.npy --rank 3 --randomized --seed 1 --out r3a
 run "svd randomized same seed" 0 "$FACTO" svd A.npy --rank 3 --randomized --seed 1 --out r3b
 if cmp -s r3a/S.npy r3b/S.npy && cmp -s r3a/U.npy r3b/U.npy; then pass "same seed, same svd"; else fail "same seed, same svd"; fi
+run "svd randomized block Krylov" 0 "$FACTO" svd A.npy --rank 3 --randomized --krylov-block 2 --power-iters 1 --seed 1 --out rk
+json "block Krylov recorded, error measured" rk/report.json \
+    "j['parameters']['krylov_block'] == 2 and j['result']['rank'] == 3 and j['result']['rel_error'] < 1"
+run "--krylov-block too small for the rank" 2 "$FACTO" svd A.npy --rank 3 --randomized --krylov-block 1 --power-iters 1 --out rk2
+has "names the option and the minimum" err.txt "--krylov-block: the Krylov basis has B (Q + 1) = 2 columns, fewer than --rank 3; expected B >= 2"
+run "--krylov-block with --tol" 2 "$FACTO" svd A.npy --tol 0.1 --randomized --krylov-block 2 --out rk3
+has "--krylov-block applies with --rank" err.txt "--krylov-block: applies with --rank"
 run "reconstruct rank-2 svd as .tns" 0 "$FACTO" reconstruct s2 A2.tns
 has "reconstruct says svd" out.txt "svd model"
 numpy "reconstructed rank-2 error equals the report" "

@@ -155,6 +155,7 @@ class svd_result:
 
 def svd(A: Union[ArrayLike, coo_tensor, object], rank: Optional[int] = None, *, tol: Optional[float] = None,
         randomized: Optional[bool] = None, oversample: int = 10, power_iters: int = 2, block: int = 16,
+        krylov_block: int = 0,
         seed: int = 0, check_error: bool = True) -> svd_result: ...
 
 class tucker_tensor:

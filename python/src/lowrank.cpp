@@ -129,7 +129,7 @@ basic_svd_result<T> dense_svd(const dense_input& in, bool randomized, const svd_
 }
 
 py_svd_result run_svd(py::object A, py::object rank, py::object tol, py::object randomized_arg, index_t oversample,
-                      int power_iters, index_t block, std::uint64_t seed, bool check_error) {
+                      int power_iters, index_t block, index_t krylov_block, std::uint64_t seed, bool check_error) {
     const char* who = "svd";
     const bool sparse = is_sparse(A);
     if (!randomized_arg.is_none() && !py::isinstance<py::bool_>(randomized_arg) &&
@@ -154,6 +154,7 @@ py_svd_result run_svd(py::object A, py::object rank, py::object tol, py::object 
     rand.oversample = oversample;
     rand.power_iters = power_iters;
     rand.block = block;
+    rand.krylov_block = krylov_block;
     rand.seed = seed;
     rand.check_error = check_error;
     if (randomized && exact.rank == 0 && exact.tol == 0)
@@ -479,7 +480,7 @@ are float32 for a float32 input, else float64, and belong to NumPy (no copy).)do
 
     m.def("svd", &run_svd, py::arg("A"), py::arg("rank") = py::none(), py::kw_only(), py::arg("tol") = py::none(),
           py::arg("randomized") = py::none(), py::arg("oversample") = 10, py::arg("power_iters") = 2,
-          py::arg("block") = 16, py::arg("seed") = 0, py::arg("check_error") = true,
+          py::arg("block") = 16, py::arg("krylov_block") = 0, py::arg("seed") = 0, py::arg("check_error") = true,
           R"doc(Truncated singular value decomposition A ~= U @ diag(s) @ V.T.
 
 A: a dense 2-D array (float64 or float32, used in place in C or Fortran order, then copied once
@@ -494,6 +495,9 @@ scipy.sparse matrix (decomposed in float64 without ever being made dense).
   oversample   randomized fixed rank: extra sketch columns (>= 0)
   power_iters  randomized: passes of A A^T over the sketch (>= 0)
   block        randomized fixed accuracy: columns added to the basis per step (>= 1)
+  krylov_block randomized fixed rank: 0 keeps the last power iterate (rank + oversample
+               columns); b > 0 keeps every iterate (block Krylov, b (power_iters + 1) >= rank
+               columns), more accurate for the same products with A
   seed         randomized: same seed, same result
   check_error  randomized: measure rel_error from the residual (one more pass over A); False
                reports the estimate instead

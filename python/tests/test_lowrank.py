@@ -100,6 +100,10 @@ def test_svd_recovers_a_planted_rank(randomized):
     assert_orthonormal_columns(r.V)
     fixed = facto.svd(A, 5, randomized=True, seed=2)
     assert fixed.rank == 5 and rel((fixed.U * fixed.s) @ fixed.V.T, A) <= 1e-10
+    krylov = facto.svd(A, 5, randomized=True, krylov_block=3, power_iters=1, seed=2)
+    assert krylov.rank == 5 and rel((krylov.U * krylov.s) @ krylov.V.T, A) <= 1e-10
+    with pytest.raises(ValueError, match="krylov_block"):
+        facto.svd(A, 5, randomized=True, krylov_block=2, power_iters=1)
 
 
 @pytest.mark.parametrize("randomized", [False, True])

@@ -314,6 +314,28 @@ basic_matrix<T> hcat(const basic_matrix<T>& A, const basic_matrix<T>& B) {
     return C;
 }
 
+// Block Krylov basis Q of [A Omega, (A A^T) A Omega, ..., (A A^T)^q A Omega] (Omega: b Gaussian
+// columns), each block orthonormalized against the previous ones, and Bt = A^T Q. Every
+// A^T Q_i is both a block of Bt and the start of the next block, so the basis costs q + 1
+// products with A and with A^T of b columns each, none more. Blocks lose columns once A's
+// numerical range is exhausted (reduce_to_new_range drops the noise).
+template <class T, class Op>
+void krylov_basis(const Op& op, index_t b, int q, std::mt19937_64& rng, basic_matrix<T>& Q, basic_matrix<T>& Bt,
+                  const char* who) {
+    basic_matrix<T> Y, Z;
+    op.mul(gaussian<T>(op.cols(), b, rng), Y);
+    for (int i = 0;; ++i) {
+        reduce_to_new_range(Q, Y, who);
+        if (Y.cols() == 0) break;
+        op.mul_t(Y, Z);
+        Q = hcat(Q, Y);
+        Bt = hcat(Bt, Z);
+        if (i == q) break;
+        condition_basis(Z, who);  // only its span matters for the next block
+        op.mul(Z, Y);
+    }
+}
+
 // ||A - U S V^T||_F^2 without touching A: ||A||^2 - 2 tr(S V^T A^T U) + ||U S V^T||^2, where
 // A^T U = A^T Q W_k = Bt W_k comes from the product Bt = A^T Q already computed, and
 // ||U S V^T||^2 = sum_ij s_i s_j (U^T U)_ij (V^T V)_ij. Nothing assumes U or V orthonormal or
@@ -362,6 +384,15 @@ basic_svd_result<T> randomized(const Op& op, double norm2, const svd_randomized_
     if (o.block < 1) throw invalid_argument("svd_randomized: block must be >= 1, got " + std::to_string(o.block));
     if (o.max_rank < 0)
         throw invalid_argument("svd_randomized: max_rank must be >= 0, got " + std::to_string(o.max_rank));
+    if (o.krylov_block < 0)
+        throw invalid_argument("svd_randomized: krylov_block must be >= 0, got " + std::to_string(o.krylov_block));
+    if (o.krylov_block > 0 && o.rank == 0)
+        throw invalid_argument("svd_randomized: krylov_block applies to a fixed rank; the fixed-accuracy mode (rank 0) "
+                               "grows a subspace-iteration basis");
+    if (o.krylov_block > 0 && o.krylov_block * (o.power_iters + 1) < o.rank)
+        throw invalid_argument("svd_randomized: the Krylov basis has krylov_block * (power_iters + 1) = " +
+                               std::to_string(o.krylov_block * (o.power_iters + 1)) + " columns, fewer than rank " +
+                               std::to_string(o.rank));
 
     std::mt19937_64 rng(o.seed);
     basic_matrix<T> Q(m, 0);
@@ -369,7 +400,10 @@ basic_svd_result<T> randomized(const Op& op, double norm2, const svd_randomized_
     double captured2 = 0;      // ||Q^T A||_F^2
     const double target2 = o.tol * o.tol * norm2;
     bool reached = true;
-    if (o.rank > 0) {
+    if (o.krylov_block > 0) {
+        krylov_basis(op, std::min(o.krylov_block, kmax), o.power_iters, rng, Q, Bt, who);
+        captured2 = frob2(Bt.data(), Bt.size());
+    } else if (o.rank > 0) {
         Q = sketch_basis(op, Q, std::min(o.rank + o.oversample, kmax), o.power_iters, rng, who);
         op.mul_t(Q, Bt);
         captured2 = frob2(Bt.data(), Bt.size());

@@ -191,6 +191,30 @@ TYPED_TEST(Svd, RandomizedNearOptimalOnDecayingSpectrum) {
     for (std::size_t i = 0; i < 10; ++i) EXPECT_NEAR(r.s[i], exact.s[i], 1e-3 * exact.s[0]);
 }
 
+TYPED_TEST(Svd, BlockKrylovRecoversPlantedRankAndBeatsSubspaceIterationAtEqualCost) {
+    using T = TypeParam;
+    const double eps = std::numeric_limits<T>::epsilon();
+    // Exact rank 6 from blocks of 3: the basis [A W, A A^T A W] spans the range.
+    const auto low = planted<T>(120, 80, geometric(6, 0.7), 3);
+    const auto exact_low = svd_randomized(low, {.rank = 6, .power_iters = 1, .krylov_block = 3, .seed = 4});
+    EXPECT_EQ(exact_low.rank, 6);
+    EXPECT_LE(residual(low, exact_low), 1000 * eps);
+    expect_orthonormal(exact_low.U, 1000 * eps);
+    expect_orthonormal(exact_low.V, 1000 * eps);
+    // Slowly decaying spectrum: 40 columns of products each way, the same for both methods.
+    const auto A = planted<T>(300, 200, geometric(150, 0.97), 11);
+    const auto best = svd_truncated(A, {.rank = 10});
+    const auto krylov = svd_randomized(A, {.rank = 10, .power_iters = 3, .krylov_block = 5, .seed = 1});
+    const auto subspace = svd_randomized(A, {.rank = 10, .oversample = 0, .power_iters = 1, .seed = 1});
+    EXPECT_EQ(krylov.rank, 10);
+    EXPECT_NEAR(krylov.rel_error, residual(A, krylov), 100 * std::sqrt(eps));
+    EXPECT_GE(krylov.rel_error, best.rel_error * (1 - 100 * std::sqrt(eps)));  // nothing beats the SVD
+    EXPECT_LT(krylov.rel_error - best.rel_error, 0.6 * (subspace.rel_error - best.rel_error));  // 0.51 measured
+    const auto again = svd_randomized(A, {.rank = 10, .power_iters = 3, .krylov_block = 5, .seed = 1});
+    EXPECT_EQ(again.U, krylov.U);
+    EXPECT_EQ(again.s, krylov.s);
+}
+
 TYPED_TEST(Svd, RandomizedFixedAccuracyMeetsTolerance) {
     using T = TypeParam;
     const double eps = std::numeric_limits<T>::epsilon();
@@ -242,6 +266,9 @@ TEST(Svd, RejectsBadOptions) {
     EXPECT_THROW((void)svd_randomized(A, {.rank = 2, .oversample = -1}), invalid_argument);
     EXPECT_THROW((void)svd_randomized(A, {.rank = 2, .power_iters = -1}), invalid_argument);
     EXPECT_THROW((void)svd_randomized(A, {.tol = 0.1, .block = 0}), invalid_argument);
+    EXPECT_THROW((void)svd_randomized(A, {.rank = 2, .krylov_block = -1}), invalid_argument);
+    EXPECT_THROW((void)svd_randomized(A, {.tol = 0.1, .krylov_block = 1}), invalid_argument);
+    EXPECT_THROW((void)svd_randomized(A, {.rank = 3, .power_iters = 0, .krylov_block = 2}), invalid_argument);
     basic_matrix<double> B(2, 2, 1.0);
     B(0, 1) = std::numeric_limits<double>::quiet_NaN();
     EXPECT_THROW((void)svd_randomized(B, {.rank = 1}), invalid_argument);
@@ -276,7 +303,8 @@ TYPED_TEST(Svd, SparseAgreesWithDense) {
     const auto D = to_dense<T>(S);
     const basic_matrix<T> A(150, 90, D.values());
     for (const svd_randomized_options o : {svd_randomized_options{.rank = 8, .seed = 4},
-                                           svd_randomized_options{.tol = 0.5, .block = 8, .seed = 4}}) {
+                                           svd_randomized_options{.tol = 0.5, .block = 8, .seed = 4},
+                                           svd_randomized_options{.rank = 8, .power_iters = 2, .krylov_block = 4, .seed = 4}}) {
         const auto rs = svd_randomized(S, o);
         const auto rd = svd_randomized(A, o);
         ASSERT_EQ(rs.rank, rd.rank);

@@ -51,6 +51,13 @@ struct svd_randomized_options {
     double tol = 0;
     index_t oversample = 10;  ///< extra columns in fixed-rank mode, >= 0
     int power_iters = 2;      ///< passes of (A A^T) applied to the sketch, >= 0
+    /// Fixed rank only. 0: subspace iteration, the basis is the last power iterate
+    /// (A A^T)^q A Omega with rank + oversample columns. b > 0: block Krylov (Musco & Musco
+    /// 2015), the basis keeps every iterate, [A Omega, (A A^T) A Omega, ..., (A A^T)^q A Omega]
+    /// with Omega of b columns, so b (q + 1) columns (>= rank) for 2 b (q + 1) columns of
+    /// products with A and A^T. At the same cost it is more accurate: on a 5000 x 2000 matrix at
+    /// rank 50, b = 25, q = 3 beats subspace iteration with q = 2 at 56% of its products.
+    index_t krylov_block = 0;
     index_t block = 16;       ///< fixed accuracy: columns added per step, >= 1
     index_t max_rank = 0;     ///< fixed accuracy: basis size cap; 0 means min(m, n)
     std::uint64_t seed = 0;   ///< same seed, same result
