@@ -185,19 +185,30 @@ basic_matrix<T> factor_from(basic_tensor_view<const T> Y, int n, const tucker_op
     return U;
 }
 
-// Y = X x_m U_m^T for every mode m in `modes`, in that order.
+// X x_m U_m^T for every mode m in `modes`, in that order; steps[i] keeps the i-th product
+// between calls, so HOOI, which repeats the same chains every sweep, reuses their storage.
+template <class T>
+const basic_tensor<T>& project(basic_tensor_view<const T> X, const std::vector<basic_matrix<T>>& U,
+                               const std::vector<int>& modes, std::vector<basic_tensor<T>>& steps) {
+    steps.resize(std::max<std::size_t>(1, modes.size()));
+    if (modes.empty()) {
+        steps[0].reshape_for_overwrite(X.shape());
+        std::copy_n(X.data(), X.size(), steps[0].data());
+        return steps[0];
+    }
+    for (std::size_t i = 0; i < modes.size(); ++i) {
+        const basic_tensor_view<const T> in = i == 0 ? X : basic_tensor_view<const T>(steps[i - 1].view());
+        ttm(in, U[static_cast<std::size_t>(modes[i])], modes[i], true, steps[i]);
+    }
+    return steps[modes.size() - 1];
+}
+
 template <class T>
 basic_tensor<T> project(basic_tensor_view<const T> X, const std::vector<basic_matrix<T>>& U,
                         const std::vector<int>& modes) {
-    basic_tensor<T> Y;
-    bool first = true;
-    for (int m : modes) {
-        Y = first ? ttm(X, U[static_cast<std::size_t>(m)], m, true)
-                  : ttm(basic_tensor_view<const T>(Y.view()), U[static_cast<std::size_t>(m)], m, true);
-        first = false;
-    }
-    if (first) Y = basic_tensor<T>(X.shape(), std::vector<T>(X.data(), X.data() + X.size()));
-    return Y;
+    std::vector<basic_tensor<T>> steps;
+    project(X, U, modes, steps);
+    return std::move(steps.back());
 }
 
 template <class T>
@@ -272,23 +283,26 @@ basic_tucker_result<T> hooi(basic_tensor_view<const T> X, const tucker_options& 
     std::vector<int> right, left;
     for (int m = N - 1; m >= h; --m) right.push_back(m);
     for (int m = 0; m < h; ++m) left.push_back(m);
-    auto update = [&](const basic_tensor<T>& P, int lo, int hi, basic_tensor<T>& Y) {
+    // Products kept across sweeps (see project): the half projections and, per mode, its chain.
+    std::vector<basic_tensor<T>> half;
+    std::vector<std::vector<basic_tensor<T>>> chains(static_cast<std::size_t>(N));
+    const basic_tensor<T>* last = nullptr;  // the final mode's projection, for the core
+    auto update = [&](const basic_tensor<T>& P, int lo, int hi) {
         for (int n = lo; n < hi; ++n) {
             std::vector<int> modes;
             for (int m = lo; m < hi; ++m)
                 if (m != n) modes.push_back(m);
-            Y = project(basic_tensor_view<const T>(P.view()), U, modes);
+            last = &project(basic_tensor_view<const T>(P.view()), U, modes, chains[static_cast<std::size_t>(n)]);
             std::vector<T> w;
             U[static_cast<std::size_t>(n)] =
-                left_singular(basic_tensor_view<const T>(Y.view()), n, ranks[static_cast<std::size_t>(n)], w);
+                left_singular(basic_tensor_view<const T>(last->view()), n, ranks[static_cast<std::size_t>(n)], w);
         }
     };
     for (int it = 1; it <= o.max_iters; ++it) {
         const auto sweep_start = clock_type::now();
-        basic_tensor<T> Y;
-        update(project(X, U, right), 0, h, Y);
-        update(project(X, U, left), h, N, Y);
-        r.model.core = ttm(basic_tensor_view<const T>(Y.view()), U[static_cast<std::size_t>(N - 1)], N - 1, true);
+        update(project(X, U, right, half), 0, h);
+        update(project(X, U, left, half), h, N);
+        ttm(basic_tensor_view<const T>(last->view()), U[static_cast<std::size_t>(N - 1)], N - 1, true, r.model.core);
         const double c2 = norm2_of(r.model.core);
         const double e = nx > 0 ? std::sqrt(std::max(0.0, x2 - c2)) / nx : 0.0;
         r.iters = it;

@@ -10,7 +10,7 @@
 namespace facto {
 
 template <class T>
-basic_tensor<T> ttm(basic_tensor_view<const T> X, const basic_matrix<T>& U, int mode, bool transpose) {
+void ttm(basic_tensor_view<const T> X, const basic_matrix<T>& U, int mode, bool transpose, basic_tensor<T>& Y) {
     if (mode < 0 || mode >= X.order())
         throw invalid_argument("ttm: mode " + std::to_string(mode) + " outside [0, " + std::to_string(X.order()) +
                                ") for a tensor of shape " + shape_string(X.shape()));
@@ -24,19 +24,22 @@ basic_tensor<T> ttm(basic_tensor_view<const T> X, const basic_matrix<T>& U, int 
                                std::string(transpose ? "rows" : "columns") + " = " + std::to_string(I));
     shape_t out_shape = X.shape();
     out_shape[static_cast<std::size_t>(mode)] = J;
-    basic_tensor<T> Y(out_shape);
+    Y.reshape_for_overwrite(std::move(out_shape));
     index_t L = 1, R = 1;
     for (int m = 0; m < mode; ++m) L *= X.dim(m);
     for (int m = mode + 1; m < X.order(); ++m) R *= X.dim(m);
-    if (Y.size() == 0) return Y;
-    if (I == 0) return Y;  // an empty sum: zeros
+    if (Y.size() == 0) return;
+    if (I == 0) {  // an empty sum: zeros
+        std::fill(Y.values().begin(), Y.values().end(), T(0));
+        return;
+    }
     const T* x = X.data();
     T* y = Y.data();
     // op(U) is J x I: U itself, or U^T of a row-major I x J matrix.
     if (R == 1) {
         // Last mode: X is L x I, Y (L x J) = X op(U)^T, one GEMM.
         detail::gemm(false, !transpose, L, J, I, T(1), x, I, U.data(), U.cols(), T(0), y, J);
-        return Y;
+        return;
     }
     // Block l of X is I x R; Y block (J x R) = op(U) * X_l. Large blocks: one GEMM each.
     // Small blocks (middle modes after an end mode was contracted, e.g. 400 x 400 x 10): thousands
@@ -47,12 +50,16 @@ basic_tensor<T> ttm(basic_tensor_view<const T> X, const basic_matrix<T>& U, int 
         for (index_t l = 0; l < L; ++l)
             detail::gemm(transpose, false, J, R, I, T(1), U.data(), U.cols(), x + l * I * R, R, T(0), y + l * J * R,
                          R);
-        return Y;
+        return;
     }
     // Chunk so that the gathered copies stay near 4M entries whatever the tensor size.
     const index_t per_block = std::max(I, J) * R;
     const index_t chunk = std::clamp<index_t>(index_t{1 << 22} / per_block, 1, L);
-    std::vector<T> xs(static_cast<std::size_t>(I * chunk * R)), ys(static_cast<std::size_t>(J * chunk * R));
+    // Kept per thread across calls: iterative methods repeat the same products, and fresh
+    // multi-megabyte buffers cost page faults each time.
+    thread_local std::vector<T> xs, ys;
+    xs.resize(static_cast<std::size_t>(I * chunk * R));
+    ys.resize(static_cast<std::size_t>(J * chunk * R));
     for (index_t l0 = 0; l0 < L; l0 += chunk) {
         const index_t c = std::min(chunk, L - l0);
         const index_t width = c * R;
@@ -65,10 +72,18 @@ basic_tensor<T> ttm(basic_tensor_view<const T> X, const basic_matrix<T>& U, int 
             for (index_t j = 0; j < J; ++j)
                 std::copy_n(ys.data() + j * width + b * R, R, y + ((l0 + b) * J + j) * R);
     }
+}
+
+template <class T>
+basic_tensor<T> ttm(basic_tensor_view<const T> X, const basic_matrix<T>& U, int mode, bool transpose) {
+    basic_tensor<T> Y;
+    ttm(X, U, mode, transpose, Y);
     return Y;
 }
 
 template basic_tensor<double> ttm(basic_tensor_view<const double>, const basic_matrix<double>&, int, bool);
 template basic_tensor<float> ttm(basic_tensor_view<const float>, const basic_matrix<float>&, int, bool);
+template void ttm(basic_tensor_view<const double>, const basic_matrix<double>&, int, bool, basic_tensor<double>&);
+template void ttm(basic_tensor_view<const float>, const basic_matrix<float>&, int, bool, basic_tensor<float>&);
 
 }  // namespace facto

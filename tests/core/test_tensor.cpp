@@ -46,6 +46,20 @@ TEST(Tensor, StridesAndOffsets) {
     EXPECT_THROW(tensor({2, 2}, std::vector<double>(3)), invalid_argument);
 }
 
+TEST(Tensor, ReshapeForOverwriteReusesStorage) {
+    tensor X({4, 5, 6});
+    const double* before = X.data();
+    X.reshape_for_overwrite({6, 5, 2});  // smaller: same storage
+    EXPECT_EQ(X.shape(), (shape_t{6, 5, 2}));
+    EXPECT_EQ(X.size(), 60);
+    EXPECT_EQ(X.data(), before);
+    X.reshape_for_overwrite({4, 5, 6});  // back within capacity: still no allocation
+    EXPECT_EQ(X.data(), before);
+    EXPECT_EQ(X.size(), 120);
+    EXPECT_THROW(X.reshape_for_overwrite({}), invalid_argument);
+    EXPECT_THROW(X.reshape_for_overwrite({2, -1}), invalid_argument);
+}
+
 TEST(Tensor, UnfoldMatchesDefinition) {
     for (const auto& s : shapes) {
         const auto X = random_tensor<double>(s, 1);

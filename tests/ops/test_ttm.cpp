@@ -150,6 +150,28 @@ TYPED_TEST(Ttm, EmptyModesGiveZerosOrEmpty) {
     EXPECT_EQ(Z.shape(), (shape_t{5, 0, 2}));
 }
 
+TYPED_TEST(Ttm, IntoReusedTensorOverwritesEveryEntry) {
+    using T = TypeParam;
+    // One output tensor through every path (last mode, end-mode blocks, chunked middle mode,
+    // empty sum) and shapes that shrink and grow: stale values must never leak through.
+    basic_tensor<T> Y({7, 7, 7}, std::numeric_limits<T>::quiet_NaN());
+    const auto X = random_tensor<T>({400, 40, 10}, 11);
+    unsigned seed = 120;
+    for (int mode : {2, 0, 1, 1, 0}) {
+        const index_t I = X.dim(mode);
+        for (index_t J : {index_t{3}, index_t{12}}) {
+            const auto U = random_matrix<T>(I, J, seed++);
+            ttm<T>(X.view(), U, mode, true, Y);
+            EXPECT_EQ(Y.values(), ttm<T>(X.view(), U, mode, true).values()) << "mode " << mode << " J " << J;
+            std::fill(Y.values().begin(), Y.values().end(), std::numeric_limits<T>::quiet_NaN());
+        }
+    }
+    basic_tensor<T> E({2, 0, 3});
+    ttm<T>(E.view(), random_matrix<T>(4, 0, 3), 1, false, Y);
+    EXPECT_EQ(Y.shape(), (shape_t{2, 4, 3}));
+    for (T v : Y.values()) EXPECT_EQ(v, T(0));
+}
+
 TEST(Ttm, IdentityReproducesInput) {
     const auto X = random_tensor<double>({4, 5, 6}, 3);
     for (int mode = 0; mode < 3; ++mode) {

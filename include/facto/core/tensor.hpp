@@ -84,6 +84,14 @@ public:
                                    " entries)");
     }
 
+    /// Gives the tensor `shape` with unspecified values, for a result about to be written in
+    /// full: the storage is reused, so an iterative method that refills a tensor of the same
+    /// size each iteration allocates (and page-faults) it once.
+    void reshape_for_overwrite(shape_t shape) {
+        shape_ = check(std::move(shape));
+        data_.resize(static_cast<std::size_t>(shape_size(shape_)));
+    }
+
     int order() const noexcept { return static_cast<int>(shape_.size()); }
     const shape_t& shape() const noexcept { return shape_; }
     index_t dim(int mode) const { return shape_.at(static_cast<std::size_t>(mode)); }

@@ -14,4 +14,9 @@ namespace facto {
 template <class T>
 basic_tensor<T> ttm(basic_tensor_view<const T> X, const basic_matrix<T>& U, int mode, bool transpose = false);
 
+/// The same product into Y, whose storage is reused (see basic_tensor::reshape_for_overwrite).
+/// Y must not share storage with X.
+template <class T>
+void ttm(basic_tensor_view<const T> X, const basic_matrix<T>& U, int mode, bool transpose, basic_tensor<T>& Y);
+
 }  // namespace facto
