@@ -102,12 +102,19 @@ run "nmf --mask (dense)" 0 "$FACTO" nmf Ag.tns --rank 2 --mask mask.npy --max-it
 json "masked fit ignores the garbage" masked/report.json "j['result']['rel_error'] < 1e-5 and j['parameters']['mask'] == 'mask.npy'"
 run "nmf --mask (sparse pattern)" 0 "$FACTO" nmf Ag.tns --rank 2 --mask mask.tns --max-iters 3000 --tol 0 --out masked2 --progress none
 json "sparse mask, same fit" masked2/report.json "j['result']['rel_error'] < 1e-5"
-# A positive rank-2 matrix with the masked entries left out (readers drop explicit zeros, so
-# observed zeros need --mask).
+# A positive rank-2 matrix with the masked entries left out.
 awk 'NR == FNR { m[$1 " " $2] = $3; next } { i = $1; j = $2; if (m[i " " j] == 1)
     printf "%d %d %.17g\n", i, j, (1 + i % 3) * (1 + j % 2) + (2 + i % 2) * (1 + j % 3) }' mask.tns mask.tns >observed.tns
 run "nmf --observed-only" 0 "$FACTO" nmf observed.tns --rank 2 --observed-only --shape 9,7 --max-iters 3000 --tol 0 --out obs --progress none
 json "observed-only fit" obs/report.json "j['result']['rel_error'] < 1e-5 and j['parameters']['observed_only']"
+# Stored zeros are observed entries: X = [[1,0,2],[0,3,0],[1,3,2]] (rank 2) with its zeros
+# written out is fitted exactly, zeros included; dropped, they would be free to take any value.
+printf '1 1 1\n1 2 0\n1 3 2\n2 1 0\n2 2 3\n2 3 0\n3 1 1\n3 2 3\n3 3 2\n' >zeros.tns
+run "nmf --observed-only keeps stored zeros" 0 "$FACTO" nmf zeros.tns --rank 2 --observed-only --max-iters 5000 --tol 0 --seed 3 --out zobs --progress none
+numpy "stored zeros fitted as zeros" "
+W = np.load('zobs/W.npy'); H = np.load('zobs/H.npy')
+X = np.array([[1, 0, 2], [0, 3, 0], [1, 3, 2]], float)
+sys.exit(0 if np.abs(W @ H - X).max() < 1e-4 else 1)"
 
 # --- labels ----------------------------------------------------------------------------------
 run "nmf finds labels beside the input" 0 "$FACTO" nmf labelled/A.tns --rank 2 --top 3 --out lab --progress none

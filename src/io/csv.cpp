@@ -134,7 +134,7 @@ coo_tensor parse_csv_coo(std::string_view text, const std::string& name, const c
     if (base != 0)
         for (auto& a : X.indices)
             for (auto& v : a) v -= base;
-    X.canonicalize();
+    X.canonicalize(true);  // a stored zero is an observed entry
     return X;
 }
 

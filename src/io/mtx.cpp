@@ -213,7 +213,7 @@ coo_tensor parse_mtx(std::string_view text, const std::string& name, mtx_header*
         X.indices[1].push_back(j);
         X.values.push_back(v);
     });
-    X.canonicalize();
+    X.canonicalize(true);  // a stored zero is an observed entry (completion, --observed-only)
     if (header) *header = p.h;
     return X;
 }

@@ -116,7 +116,7 @@ coo_tensor parse_tns(std::string_view text, const std::string& name, const tns_r
             for (std::ptrdiff_t k = 0; k < n; ++k) p[k] -= base;
         }
     }
-    if (opts.sum_duplicates) X.canonicalize();
+    if (opts.sum_duplicates) X.canonicalize(true);  // a stored zero is an observed entry
     return X;
 }
 

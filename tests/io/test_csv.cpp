@@ -52,6 +52,8 @@ TEST(csv_coo, delimiters_header_and_base) {
     EXPECT_EQ(parse_csv_coo("i0,i1,value\n1,1,2\n").shape, (shape_t{2, 2}));
     // Duplicates summed.
     EXPECT_EQ(as_map(parse_csv_coo("1,1,2\n1,1,3\n")), (M{{{0, 0}, 5}}));
+    // A stored zero is an observed entry: kept.
+    EXPECT_EQ(parse_csv_coo("1,1,0\n2,2,1\n").nnz(), 2);
 }
 
 TEST(csv_coo, errors) {

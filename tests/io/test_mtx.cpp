@@ -51,6 +51,9 @@ TEST(parse_mtx, coordinate_real_general) {
     EXPECT_EQ(X.shape, (shape_t{3, 4}));
     EXPECT_TRUE(X.is_canonical());
     EXPECT_EQ(entries(X), (entry_map{{{0, 0}, 1.5}, {{1, 1}, 1000}, {{2, 3}, -1}}));  // duplicates summed
+    // A stored zero is an observed entry: kept (array zeros are not entries).
+    EXPECT_EQ(parse_mtx("%%MatrixMarket matrix coordinate real general\n2 2 2\n1 1 0\n2 2 5\n").nnz(), 2);
+    EXPECT_EQ(parse_mtx("%%MatrixMarket matrix array real general\n2 1\n0\n5\n").nnz(), 1);
 }
 
 TEST(parse_mtx, symmetric_skew_pattern_integer) {
@@ -146,5 +149,5 @@ TEST(read_mtx, shared_suitesparse) {
     EXPECT_EQ(K.nnz(), 83883);
     const coo_tensor B = read_mtx(dir + "bayer10.mtx.xz");
     EXPECT_EQ(B.shape, (shape_t{13436, 13436}));
-    EXPECT_LE(B.nnz(), 94926);  // explicit zeros, if any, are dropped
+    EXPECT_EQ(B.nnz(), 94926);  // stored zeros, if any, are kept
 }

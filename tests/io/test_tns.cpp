@@ -96,6 +96,13 @@ TEST(parse_tns, duplicates_summed_or_kept) {
     EXPECT_EQ(Y.indices[0], (std::vector<index_t>{1, 0, 1}));
 }
 
+TEST(parse_tns, stored_zeros_are_kept) {
+    // A stored zero is an observed entry (completion, NMF --observed-only), even when summed.
+    const coo_tensor X = parse_tns("1 1 0\n2 2 3\n1 2 1\n1 2 -1\n");
+    ASSERT_EQ(X.nnz(), 3);
+    EXPECT_EQ(X.values, (std::vector<double>{0, 0, 3}));
+}
+
 TEST(parse_tns, given_shape) {
     coo_tensor X = parse_tns("1 2 1\n", "x", {.shape = {5, 6}});
     EXPECT_EQ(X.shape, (shape_t{5, 6}));

@@ -18,7 +18,8 @@ struct mtx_header {
 };
 
 /// Parses coordinate or array MatrixMarket text as a 2-way COO tensor (symmetric storage is
-/// expanded, pattern entries are 1, array zeros are dropped). header receives the banner.
+/// expanded, pattern entries are 1, array zeros are dropped, coordinate entries with value 0 are
+/// kept: a stored zero is an observed entry). header receives the banner.
 coo_tensor parse_mtx(std::string_view text, const std::string& name = "<memory>",
                      mtx_header* header = nullptr);
 coo_tensor read_mtx(const std::string& path, mtx_header* header = nullptr);

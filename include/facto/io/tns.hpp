@@ -12,7 +12,7 @@ struct tns_read_options {
     int index_base = -1;
     /// Shape to use instead of the largest index per mode (must cover every index).
     shape_t shape;
-    bool sum_duplicates = true;  ///< canonicalize after reading (duplicates summed)
+    bool sum_duplicates = true;  ///< canonicalize after reading (duplicates summed, stored zeros kept)
 };
 
 /// Parses .tns text: blank lines and lines starting with '#' are skipped; every other line
