@@ -487,8 +487,6 @@ command add_nmf_command(CLI::App& parent) {
                 if (a->transform == "tfidf" && (!a->mask.empty() || a->observed_only))
                     throw usage_error("--transform tfidf: document frequencies need every entry observed; it cannot "
                                       "go with --mask or --observed-only");
-                if (!a->mask.empty() && a->method == "anls")
-                    throw usage_error("--mask: --method anls cannot weight entries; use hals or mu");
                 const progress_mode progress = parse_progress_mode(a->progress);
                 checked_format(a->input, a->read, "INPUT");
                 if (!a->mask.empty()) checked_format(a->mask, read_options{}, "--mask");

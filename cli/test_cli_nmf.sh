@@ -40,7 +40,6 @@ run "nmf --method bogus" 2 "$FACTO" nmf A.npy --rank 2 --method bogus
 has "bad method lists the choices" err.txt "hals|mu|anls"
 run "nmf --loss kl with hals" 2 "$FACTO" nmf A.npy --rank 2 --loss kl
 has "kl needs mu" err.txt "--method mu"
-run "nmf --mask with anls" 2 "$FACTO" nmf A.npy --rank 2 --method anls --mask mask.npy
 run "nmf --mask and --observed-only" 2 "$FACTO" nmf A.tns --rank 2 --mask mask.npy --observed-only
 run "nmf --observed-only on dense input" 2 "$FACTO" nmf A.npy --rank 2 --observed-only --out o
 has "observed-only needs sparse input" err.txt "dense"
@@ -102,6 +101,8 @@ run "nmf --mask (dense)" 0 "$FACTO" nmf Ag.tns --rank 2 --mask mask.npy --max-it
 json "masked fit ignores the garbage" masked/report.json "j['result']['rel_error'] < 1e-5 and j['parameters']['mask'] == 'mask.npy'"
 run "nmf --mask (sparse pattern)" 0 "$FACTO" nmf Ag.tns --rank 2 --mask mask.tns --max-iters 3000 --tol 0 --out masked2 --progress none
 json "sparse mask, same fit" masked2/report.json "j['result']['rel_error'] < 1e-5"
+run "nmf --mask --method anls" 0 "$FACTO" nmf Ag.tns --rank 2 --mask mask.npy --method anls --max-iters 500 --tol 0 --out masked3 --progress none
+json "anls with a mask ignores the garbage" masked3/report.json "j['result']['rel_error'] < 1e-5"
 # A positive rank-2 matrix with the masked entries left out.
 awk 'NR == FNR { m[$1 " " $2] = $3; next } { i = $1; j = $2; if (m[i " " j] == 1)
     printf "%d %d %.17g\n", i, j, (1 + i % 3) * (1 + j % 2) + (2 + i % 2) * (1 + j % 3) }' mask.tns mask.tns >observed.tns

@@ -30,7 +30,7 @@ using detail::thread_scope;
 
 std::string dims(index_t m, index_t n) { return std::to_string(m) + "x" + std::to_string(n); }
 
-void check_options(const char* who, const nmf_options& o, index_t m, index_t n, bool masked) {
+void check_options(const char* who, const nmf_options& o, index_t m, index_t n) {
     const std::string w = who;
     if (o.rank < 1) throw invalid_argument(w + ": rank must be >= 1, got " + std::to_string(o.rank));
     if (m < 1 || n < 1) throw invalid_argument(w + ": the matrix is " + dims(m, n) + ", expected at least 1x1");
@@ -48,9 +48,6 @@ void check_options(const char* who, const nmf_options& o, index_t m, index_t n, 
             throw invalid_argument(w + ": " + name + " must be a finite number >= 0, got " + std::to_string(v));
     if (o.loss == nmf_loss::kullback_leibler && o.method != nmf_method::mu)
         throw invalid_argument(w + ": the Kullback-Leibler loss needs method mu (multiplicative updates)");
-    if (masked && o.method == nmf_method::anls)
-        throw invalid_argument(w + ": method anls does not take a mask or missing entries (every row would need "
-                                   "its own Gram matrix); use hals or mu");
     if ((o.init == nmf_init::nndsvd || o.init == nmf_init::nndsvda) && o.rank > std::min(m, n))
         throw invalid_argument(w + ": NNDSVD initialization needs rank <= min(m, n) = " +
                                std::to_string(std::min(m, n)) + ", got rank " + std::to_string(o.rank) +
@@ -601,7 +598,7 @@ template <class T>
 basic_nmf_result<T> nmf(const basic_matrix<T>& X, const nmf_options& o) {
     const auto start = nmf_clock::now();
     const char* who = "nmf";
-    check_options(who, o, X.rows(), X.cols(), false);
+    check_options(who, o, X.rows(), X.cols());
     check_values(who, X.values(), "X");
     thread_scope threads(o.threads);
     if (o.loss == nmf_loss::kullback_leibler) {
@@ -627,7 +624,7 @@ basic_nmf_result<T> nmf(const basic_csr_matrix<T>& X, const nmf_options& o) {
     const auto start = nmf_clock::now();
     const char* who = "nmf";
     X.validate(who);
-    check_options(who, o, X.rows, X.cols, o.unstored_missing);
+    check_options(who, o, X.rows, X.cols);
     check_values(who, X.values, "X");
     thread_scope threads(o.threads);
     if (o.unstored_missing || o.loss == nmf_loss::kullback_leibler) {
@@ -654,7 +651,7 @@ basic_nmf_result<T> nmf(const basic_matrix<T>& X, const basic_matrix<T>& mask, c
     if (mask.rows() != X.rows() || mask.cols() != X.cols())
         throw invalid_argument(std::string(who) + ": the mask is " + dims(mask.rows(), mask.cols()) +
                                " but X is " + dims(X.rows(), X.cols()));
-    check_options(who, o, X.rows(), X.cols(), true);
+    check_options(who, o, X.rows(), X.cols());
     nmf_observed<T> obs;
     obs.m = X.rows();
     obs.n = X.cols();
@@ -685,7 +682,7 @@ basic_nmf_result<T> nmf(const basic_csr_matrix<T>& X, const basic_csr_matrix<T>&
     if (mask.rows != X.rows || mask.cols != X.cols)
         throw invalid_argument(std::string(who) + ": the mask is " + dims(mask.rows, mask.cols) + " but X is " +
                                dims(X.rows, X.cols));
-    check_options(who, o, X.rows, X.cols, true);
+    check_options(who, o, X.rows, X.cols);
     check_values(who, X.values, "X");
     nmf_observed<T> obs;
     obs.m = X.rows;
@@ -711,7 +708,7 @@ basic_nmf_result<T> nmf(const basic_csr_matrix<T>& X, const basic_csr_matrix<T>&
 
 template <class T>
 nmf_factors<T> nmf_initialize(const basic_matrix<T>& X, const nmf_options& o) {
-    check_options("nmf_initialize", o, X.rows(), X.cols(), false);
+    check_options("nmf_initialize", o, X.rows(), X.cols());
     check_values("nmf_initialize", X.values(), "X");
     thread_scope threads(o.threads);
     basic_matrix<T> W, Ht;
@@ -723,7 +720,7 @@ nmf_factors<T> nmf_initialize(const basic_matrix<T>& X, const nmf_options& o) {
 template <class T>
 nmf_factors<T> nmf_initialize(const basic_csr_matrix<T>& X, const nmf_options& o) {
     X.validate("nmf_initialize");
-    check_options("nmf_initialize", o, X.rows, X.cols, false);
+    check_options("nmf_initialize", o, X.rows, X.cols);
     check_values("nmf_initialize", X.values, "X");
     thread_scope threads(o.threads);
     basic_matrix<T> W, Ht;

@@ -1,7 +1,7 @@
 // nmf_weighted.cpp: NMF fitted on a set of observed entries (a mask, or the stored entries of a
 // sparse matrix), and KL NMF: weighted HALS on a residual kept per observed entry (each
-// coordinate step costs the entries of its row or column), and MU with W H sampled at the
-// observed entries. W H is never formed.
+// coordinate step costs the entries of its row or column), MU with W H sampled at the
+// observed entries, and ANLS with one Gram matrix per row. W H is never formed.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -127,6 +127,56 @@ void nmf_weighted(const nmf_observed<T>& obs, const nmf_options& o, basic_matrix
         for (index_t i = 0; i < m; ++i)
             sampled_row(W.data() + i * k, obs.col.data() + rp[i], rp[i + 1] - rp[i], Ht.data(), k, wh.data() + rp[i]);
     };
+
+    if (o.method == nmf_method::anls) {
+        // Each row has its own observed entries, so its own normal equations: G_i = sum h h^T
+        // + l2 I and b_i = sum x h - l1 over the row's entries, solved by block principal
+        // pivoting from the row's current support (warm start).
+        auto solve_rows = [&](basic_matrix<T>& F, index_t rows, const index_t* ptr, const index_t* idx,
+                              const index_t* pos, const basic_matrix<T>& B, T l1, T l2) {
+#pragma omp parallel if (parallel)
+            {
+                basic_matrix<T> G(k, k), b(1, k), f(1, k);
+#pragma omp for schedule(dynamic, 16)
+                for (index_t i = 0; i < rows; ++i) {
+                    std::fill(G.values().begin(), G.values().end(), T(0));
+                    std::fill(b.values().begin(), b.values().end(), T(0));
+                    for (index_t t = ptr[i]; t < ptr[i + 1]; ++t) {
+                        const T* h = B.data() + idx[t] * k;
+                        const T x = obs.x[static_cast<std::size_t>(pos ? pos[t] : t)];
+                        for (index_t r = 0; r < k; ++r) {
+                            b(0, r) += x * h[r];
+#pragma omp simd
+                            for (index_t c = 0; c < k; ++c) G(r, c) += h[r] * h[c];
+                        }
+                    }
+                    for (index_t r = 0; r < k; ++r) {
+                        G(r, r) += l2;
+                        b(0, r) -= l1;
+                    }
+                    std::copy_n(F.data() + i * k, k, f.data());
+                    nnls_bpp(G, b, f);
+                    std::copy_n(f.data(), k, F.data() + i * k);
+                }
+            }
+        };
+        auto step = [&](int) {
+            solve_rows(W, m, rp, obs.col.data(), nullptr, Ht, l1W, l2W);
+            solve_rows(Ht, n, cp, obs.row.data(), obs.perm.data(), W, l1H, l2H);
+        };
+        auto error = [&]() -> std::pair<double, double> {
+            sample();
+            double ss = 0;
+            for (index_t p = 0; p < nnz; ++p) {
+                const double d = static_cast<double>(obs.x[static_cast<std::size_t>(p)]) -
+                                 static_cast<double>(wh[static_cast<std::size_t>(p)]);
+                ss += d * d;
+            }
+            return {std::sqrt(ss / obs.norm_sq), 0.0};
+        };
+        nmf_iterate<T>(o, false, step, error, res);
+        return;
+    }
 
     if (o.method == nmf_method::hals) {
         auto residual = [&] {

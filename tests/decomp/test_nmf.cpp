@@ -289,7 +289,8 @@ TEST(Nmf, MaskedRecoversMissingEntries) {
         int iters;
         double observed, missing;
     };
-    for (const want w : {want{nmf_method::hals, 3000, 1e-6, 1e-4}, want{nmf_method::mu, 3000, 3e-2, 6e-2}}) {
+    for (const want w : {want{nmf_method::hals, 3000, 1e-6, 1e-4}, want{nmf_method::mu, 3000, 3e-2, 6e-2},
+                         want{nmf_method::anls, 300, 1e-6, 1e-4}}) {
         nmf_options o = opts_for(w.method, 3, w.iters);
         o.init = nmf_init::random;
         o.seed = 1;
@@ -320,7 +321,7 @@ TEST(Nmf, SparseObservedEntriesMatchDenseMask) {
             }
         S.row_ptr.push_back(S.nnz());
     }
-    for (nmf_method m : {nmf_method::hals, nmf_method::mu}) {
+    for (nmf_method m : {nmf_method::hals, nmf_method::mu, nmf_method::anls}) {
         nmf_options o = opts_for(m, 2, 40);
         const nmf_result d = facto::nmf(c.X, mask, o);
         o.unstored_missing = true;
@@ -530,9 +531,6 @@ TEST(Nmf, BadArgumentsAreNamed) {
     throws_with(o, "NMF needs finite entries >= 0", &bad);
     const matrix zero(10, 8);
     throws_with(o, "all zero", &zero);
-    o.method = nmf_method::anls;
-    EXPECT_THROW((void)facto::nmf(X, matrix(10, 8, 1.0), o), facto::invalid_argument);
-    o.method = nmf_method::hals;
     EXPECT_THROW((void)facto::nmf(X, matrix(10, 7, 1.0), o), facto::invalid_argument);
     csr_matrix S = csr_of(X);
     S.col_idx[0] = 99;

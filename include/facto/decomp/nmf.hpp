@@ -104,7 +104,8 @@ template <class T>
 template <class T>
 [[nodiscard]] basic_nmf_result<T> nmf(const basic_csr_matrix<T>& X, const nmf_options& opts = {});
 /// Weighted NMF: only the entries where mask != 0 are observed (fitted); the others are missing.
-/// mask has X's shape. Methods hals and mu (anls needs one Gram matrix per row: refused).
+/// mask has X's shape. Every method: hals and mu work per observed entry, anls solves one
+/// k x k system per row and column (its own Gram matrix over its observed entries).
 template <class T>
 [[nodiscard]] basic_nmf_result<T> nmf(const basic_matrix<T>& X, const basic_matrix<T>& mask,
                                       const nmf_options& opts = {});
