@@ -11,6 +11,7 @@
 #include <string>
 #include <type_traits>
 
+#include "core/huge_pages.hpp"
 #include "core/parallel.hpp"
 #include "decomp/nmf_detail.hpp"
 #include "facto/core/error.hpp"
@@ -107,6 +108,7 @@ struct dense_products {
     explicit dense_products(const basic_matrix<T>& x) : X(x) {
         if (X.size() > transpose_copy_limit) return;
         const index_t m = X.rows(), n = X.cols();
+        detail::reserve_huge(Xt.values(), static_cast<std::size_t>(n * m));  // page faults cost more than the copy
         Xt.resize(n, m);
         constexpr index_t tile = 64;
 #pragma omp parallel for schedule(static) if (detail::worth_parallel(X.size()))

@@ -17,7 +17,7 @@
 
 #include "facto/core/error.hpp"
 #include "file_view.hpp"
-#include "huge_pages.hpp"
+#include "core/huge_pages.hpp"
 
 namespace facto {
 

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <limits>
 
+#include "core/huge_pages.hpp"
 #include "facto/core/error.hpp"
 #include "facto/io/file.hpp"
 #include "file_view.hpp"
@@ -235,7 +236,8 @@ basic_tensor<T> parse_npy(std::string_view bytes, const std::string& name) {
         throw parse_error(name, 0, "read_npy: header says shape " + shape_string(h.shape) + " of '" + h.descr + "' (" +
                                        std::to_string(want) + " bytes of data) but the file holds " +
                                        std::to_string(have) + " bytes after the header");
-    std::vector<T> v(static_cast<std::size_t>(n));
+    std::vector<T> v;
+    detail::resize_huge(v, static_cast<std::size_t>(n));
     const char* src = bytes.data() + h.data_offset;
     const auto N = static_cast<std::size_t>(n);
     switch (dt.kind) {
@@ -256,7 +258,8 @@ basic_tensor<T> parse_npy(std::string_view bytes, const std::string& name) {
             for (std::size_t k = 0; k < N; ++k) v[k] = src[k] != 0 ? T(1) : T(0);
     }
     if (h.fortran_order && shape.size() > 1) {
-        std::vector<T> c(N);
+        std::vector<T> c;
+        detail::resize_huge(c, N);
         fortran_to_c(v, shape, c);
         v.swap(c);
     }

@@ -12,7 +12,7 @@
 #include <limits>
 
 #include "facto/core/error.hpp"
-#include "huge_pages.hpp"
+#include "core/huge_pages.hpp"
 
 namespace facto::detail {
 
