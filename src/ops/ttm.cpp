@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "ops/blas_lapack.hpp"
+#include "ops/skinny_gemm.hpp"
 
 namespace facto {
 
@@ -36,6 +37,29 @@ void ttm(basic_tensor_view<const T> X, const basic_matrix<T>& U, int mode, bool 
     const T* x = X.data();
     T* y = Y.data();
     // op(U) is J x I: U itself, or U^T of a row-major I x J matrix.
+    // End modes with a thin result (a Tucker projection: J of 10-30) stream X once through the
+    // register-tiled thin kernel: BLAS packs all of X per call and fills most of each register
+    // tile with nothing, 2-4x slower here, and its threads' buffers page-fault on first use.
+    const bool thin = J <= detail::skinny_max_cols<T> && (R == 1 || L == 1);
+    thread_local std::vector<T> Bt, Z;  // reused: iterative methods repeat these products
+    const T* B = U.data();  // op(U)^T, I x J
+    if (thin && !transpose) {
+        Bt.resize(static_cast<std::size_t>(I * J));
+        for (index_t j = 0; j < J; ++j)
+            for (index_t i = 0; i < I; ++i) Bt[static_cast<std::size_t>(i * J + j)] = U(j, i);
+        B = Bt.data();
+    }
+    if (thin && R == 1) {  // Y (L x J) = X (L x I) B
+        detail::skinny_gemm(false, L, J, I, x, I, B, y);
+        return;
+    }
+    if (thin) {  // L == 1: Y (J x R) = (X^T B)^T with X I x R
+        Z.resize(static_cast<std::size_t>(R * J));
+        detail::skinny_gemm(true, R, J, I, x, R, B, Z.data());
+        for (index_t r = 0; r < R; ++r)
+            for (index_t j = 0; j < J; ++j) y[j * R + r] = Z[static_cast<std::size_t>(r * J + j)];
+        return;
+    }
     if (R == 1) {
         // Last mode: X is L x I, Y (L x J) = X op(U)^T, one GEMM.
         detail::gemm(false, !transpose, L, J, I, T(1), x, I, U.data(), U.cols(), T(0), y, J);
