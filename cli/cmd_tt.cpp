@@ -117,7 +117,7 @@ command add_tt_command(CLI::App& parent) {
                 tt_result r = tt_svd(X, o);
                 const double tt_seconds = seconds_since(t1);
                 const auto t2 = std::chrono::steady_clock::now();
-                r.rel_error = measured_rel_error(X.view(), r.tt.full());
+                r.rel_error = r.tt.relative_error(X.view());
                 const double check_seconds = seconds_since(t2);
 
                 const std::filesystem::path dir(a->out);

@@ -182,7 +182,7 @@ command add_tucker_command(CLI::App& parent) {
                         : a->method == "hooi" ? tucker_hooi(X, o)
                                               : tucker_sthosvd(X, o);
                     const auto t2 = std::chrono::steady_clock::now();
-                    r.rel_error = measured_rel_error(X, r.model.full());
+                    r.rel_error = r.model.relative_error(X);
                     check_seconds = seconds_since(t2);
                 }
                 if (hooi) {

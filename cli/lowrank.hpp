@@ -32,18 +32,6 @@ inline double compression_ratio(double entries, double stored) {
     return stored > 0 ? entries / stored : std::numeric_limits<double>::infinity();
 }
 
-/// ||X - M||_F / ||X||_F for a model M rebuilt as a dense tensor of X's shape (0 when X = 0):
-/// the error a report states as measured on the data. The CLI times it apart from the
-/// decomposition, so report.json's decomposition time is the method's alone.
-inline double measured_rel_error(tensor_view X, const tensor& M) {
-    double diff = 0;
-    const double* x = X.data();
-    const double* m = M.data();
-    for (index_t i = 0; i < X.size(); ++i) diff += (x[i] - m[i]) * (x[i] - m[i]);
-    const double nx = norm(X);
-    return nx > 0 ? std::sqrt(diff) / nx : std::sqrt(diff);
-}
-
 /// Most entries a sparse input may have to be made dense (2 GiB of float64): beyond that the
 /// run would exhaust memory long before it finished, so it fails at once with an alternative.
 inline constexpr double max_dense_entries = 268435456.0;

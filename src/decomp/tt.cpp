@@ -10,6 +10,7 @@
 
 #include "facto/decomp/svd.hpp"
 #include "core/huge_pages.hpp"
+#include "decomp/slab_residual.hpp"
 #include "ops/blas_lapack.hpp"
 
 namespace facto {
@@ -253,6 +254,29 @@ basic_tensor<T> basic_tt_tensor<T>::full() const {
 }
 
 template <class T>
+double basic_tt_tensor<T>::relative_error(basic_tensor_view<const T> X) const {
+    if (cores_.empty()) throw invalid_argument("tt_tensor::relative_error: empty TT (no cores)");
+    if (X.shape() != shape())
+        throw invalid_argument("tt_tensor::relative_error: the tensor has shape " + shape_string(X.shape()) +
+                               ", the TT " + shape_string(shape()));
+    // The mode-0 unfolding is the first core (n_0 x r_1) times the others contracted left to
+    // right: W, row-major (r_1 n_1 ... n_k) x r_{k+1}, ends as r_1 x (n_1 ... n_{d-1}).
+    std::vector<T> W{T(1)};
+    if (cores_.size() > 1) W.assign(cores_[1].data(), cores_[1].data() + cores_[1].size());
+    index_t rows = cores_.size() > 1 ? cores_[1].dim(0) * cores_[1].dim(1) : 1;
+    for (std::size_t k = 2; k < cores_.size(); ++k) {
+        const auto& G = cores_[k];
+        const index_t r = G.dim(0), cols = G.dim(1) * G.dim(2);
+        std::vector<T> next(static_cast<std::size_t>(rows * cols));
+        detail::gemm(false, false, rows, cols, r, T(1), W.data(), r, G.data(), cols, T(0), next.data(), cols);
+        W = std::move(next);
+        rows *= G.dim(1);
+    }
+    const index_t n0 = X.dim(0);
+    return detail::slab_relative_residual(X.data(), n0, X.size() / n0, cores_[0].data(), cores_[0].dim(2), W.data());
+}
+
+template <class T>
 T basic_tt_tensor<T>::operator()(const shape_t& coord) const {
     if (coord.size() != cores_.size())
         throw out_of_range("tt_tensor: coordinate of order " + std::to_string(coord.size()) +
@@ -342,7 +366,7 @@ basic_tt_result<T> tt_svd(const basic_tensor<T>& X, const tt_options& opts) {
     basic_tt_result<T> res;
     res.tt = basic_tt_tensor<T>(std::move(cores));
     res.rel_error_bound = xnorm > 0 ? std::sqrt(err2) / xnorm : 0;
-    if (opts.check_error) res.rel_error = relative_difference(X, res.tt.full());
+    if (opts.check_error) res.rel_error = res.tt.relative_error(X);
     return res;
 }
 

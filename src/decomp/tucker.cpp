@@ -8,6 +8,7 @@
 #include <random>
 #include <string>
 
+#include "decomp/slab_residual.hpp"
 #include "ops/blas_lapack.hpp"
 #include "facto/ops/linalg.hpp"
 #include "facto/ops/ttm.hpp"
@@ -217,13 +218,7 @@ void finish(basic_tensor_view<const T> X, double x2, const tucker_options& o, ba
     const double c2 = norm2_of(r.model.core);
     r.rel_error_estimate = nx > 0 ? std::sqrt(std::max(0.0, x2 - c2)) / nx : 0.0;
     r.rel_error = r.rel_error_estimate;
-    if (o.check_error && nx > 0) {
-        basic_tensor<T> E = r.model.full();
-        T* e = E.data();
-        const T* x = X.data();
-        for (index_t i = 0; i < E.size(); ++i) e[i] = x[i] - e[i];
-        r.rel_error = norm(E.view()) / nx;
-    }
+    if (o.check_error && nx > 0) r.rel_error = r.model.relative_error(X);
 }
 
 template <class T>
@@ -352,6 +347,20 @@ basic_tensor<T> basic_tucker_tensor<T>::full() const {
     for (int n = 0; n < order(); ++n)
         Y = ttm(basic_tensor_view<const T>(Y.view()), factors[static_cast<std::size_t>(n)], n, false);
     return Y;
+}
+
+template <class T>
+double basic_tucker_tensor<T>::relative_error(basic_tensor_view<const T> X) const {
+    if (X.shape() != shape())
+        throw invalid_argument("tucker_tensor::relative_error: the tensor has shape " + shape_string(X.shape()) +
+                               ", the model " + shape_string(shape()));
+    // The mode-0 unfolding of the model is U_0 times that of core x_1 U_1 ... x_{N-1} U_{N-1}.
+    basic_tensor<T> C = core;
+    for (int n = 1; n < order(); ++n)
+        C = ttm(basic_tensor_view<const T>(C.view()), factors[static_cast<std::size_t>(n)], n, false);
+    const index_t rows = X.dim(0);
+    return detail::slab_relative_residual(X.data(), rows, rows > 0 ? X.size() / rows : 0, factors[0].data(),
+                                          core.dim(0), C.data());
 }
 
 template struct basic_tucker_tensor<double>;

@@ -108,6 +108,25 @@ TEST(TtTensor, EntriesNormAndFullAgreeWithOracle) {
     EXPECT_NEAR(tt.norm(), scale, 100 * eps * scale);
 }
 
+TEST(TtTensor, RelativeErrorMatchesTheExplicitResidual) {
+    // Mode 0 of 5000 rows of 300 entries spans two slabs (3495 rows each); orders 1 to 4.
+    for (const auto& [shape, inner] : std::vector<std::pair<shape_t, std::vector<index_t>>>{
+             {{5000, 15, 20}, {3, 4}}, {{7}, {}}, {{6, 5}, {2}}, {{4, 3, 5, 2}, {2, 3, 2}}}) {
+        const auto tt = random_tt(shape, inner, 4);
+        const tensor full = tt.full();
+        tensor X = random_tensor(shape, 5);
+        for (index_t i = 0; i < X.size(); ++i) X.data()[i] = full.data()[i] + 0.1 * X.data()[i];
+        double diff = 0, ref = 0;
+        for (index_t i = 0; i < X.size(); ++i) {
+            diff += (X.data()[i] - full.data()[i]) * (X.data()[i] - full.data()[i]);
+            ref += X.data()[i] * X.data()[i];
+        }
+        EXPECT_NEAR(tt.relative_error(X.view()), std::sqrt(diff / ref), 1e3 * eps) << shape_string(shape);
+        EXPECT_NEAR(tt.relative_error(tensor(shape).view()), tt.norm(), 1e3 * eps * tt.norm());
+    }
+    EXPECT_THROW((void)random_tt({2, 3}, {2}, 1).relative_error(tensor({3, 2}).view()), invalid_argument);
+}
+
 TEST(TtTensor, OrderOneIsAVector) {
     const tt_tensor tt(std::vector<tensor>{tensor(shape_t{1, 3, 1}, std::vector<double>{3, 0, 4})});
     EXPECT_EQ(tt.full().shape(), (shape_t{3}));

@@ -137,6 +137,25 @@ TYPED_TEST(Tucker, FullMatchesNaiveReconstruction) {
     }
 }
 
+TYPED_TEST(Tucker, RelativeErrorMatchesTheExplicitResidual) {
+    using T = TypeParam;
+    const double eps = std::numeric_limits<T>::epsilon();
+    // Several slabs (mode 0 of 3000 rows of 400 entries: 2621 rows per slab), order 1 to 4.
+    for (const auto& [shape, ranks] : std::vector<std::pair<shape_t, shape_t>>{
+             {{3000, 20, 20}, {3, 4, 2}}, {{7}, {2}}, {{6, 5}, {2, 3}}, {{4, 3, 5, 2}, {2, 2, 3, 1}}}) {
+        const auto M = planted<T>(shape, ranks, 7);
+        basic_tensor<T> X = M.full();
+        add_noise(X, 0.05, 8);
+        const double direct = rel_diff(X, M.full());
+        EXPECT_NEAR(M.relative_error(X.view()), direct, 100 * eps) << shape_string(shape);
+        const basic_tensor<T> zero(shape);  // ||X|| = 0: the absolute residual ||model||
+        EXPECT_NEAR(M.relative_error(zero.view()), norm(M.full().view()), 100 * eps * norm(M.full().view()));
+    }
+    const auto M = planted<T>({4, 3}, {2, 2}, 1);
+    const basic_tensor<T> wrong({3, 4});
+    EXPECT_THROW((void)M.relative_error(wrong.view()), invalid_argument);
+}
+
 TYPED_TEST(Tucker, PlantedModelRecoveredByEveryMethod) {
     using T = TypeParam;
     const double eps = std::numeric_limits<T>::epsilon();

@@ -30,6 +30,10 @@ public:
 
     /// The dense tensor (left-to-right chain of matrix products).
     basic_tensor<T> full() const;
+    /// ||X - TT||_F / ||X||_F (||TT||_F when X = 0), the TT rebuilt a slab of mode-0 indices
+    /// at a time: no X-sized reconstruction. @throws facto::invalid_argument if X's shape is
+    /// not shape().
+    double relative_error(basic_tensor_view<const T> X) const;
     /// One entry, a chain of vector-matrix products over the core slices; the dense tensor is
     /// never formed. @throws facto::out_of_range on a bad coordinate.
     T operator()(const shape_t& coord) const;
@@ -67,8 +71,7 @@ struct basic_tt_result {
     /// sqrt(sum of the squared discarded singular values) / ||X||: an upper bound on the
     /// relative error (exact up to rounding for tt_svd and tt_round). 0 when ||X|| = 0.
     double rel_error_bound = 0;
-    /// ||X - TT||_F / ||X||_F measured on the dense tensors when tt_options::check_error,
-    /// otherwise -1.
+    /// ||X - TT||_F / ||X||_F measured on the data when tt_options::check_error, otherwise -1.
     double rel_error = -1;
 };
 using tt_result = basic_tt_result<double>;

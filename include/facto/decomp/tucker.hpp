@@ -25,6 +25,10 @@ struct basic_tucker_tensor {
     /// The full tensor, by a chain of mode products (TTM).
     /// @throws facto::invalid_argument if the core and factors do not match.
     basic_tensor<T> full() const;
+    /// ||X - model||_F / ||X||_F (||model||_F when X = 0), the model rebuilt a slab of mode-0
+    /// indices at a time: no X-sized reconstruction. @throws facto::invalid_argument if X's
+    /// shape is not shape().
+    double relative_error(basic_tensor_view<const T> X) const;
 };
 using tucker_tensor = basic_tucker_tensor<double>;
 using tucker_tensor_f = basic_tucker_tensor<float>;
