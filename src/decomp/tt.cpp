@@ -236,21 +236,31 @@ std::vector<index_t> basic_tt_tensor<T>::ranks() const {
     return r;
 }
 
+namespace {
+
+// W (rows x r_k, row-major) times cores k, k + 1, ...: the row-major (rows n_k ... n_{d-1}) x r_d
+// product, which keeps the dense tensor's layout.
 template <class T>
-basic_tensor<T> basic_tt_tensor<T>::full() const {
-    if (cores_.empty()) throw invalid_argument("tt_tensor::full: empty TT (no cores)");
-    // W is (n_0 ... n_{k-1}) x r_k; row-major products keep the dense tensor's layout.
-    std::vector<T> W(cores_[0].data(), cores_[0].data() + cores_[0].size());
-    index_t rows = cores_[0].dim(1);
-    for (std::size_t k = 1; k < cores_.size(); ++k) {
-        const auto& G = cores_[k];
+std::vector<T> contract_from(const std::vector<basic_tensor<T>>& cores, std::size_t k, std::vector<T> W,
+                             index_t rows) {
+    for (; k < cores.size(); ++k) {
+        const auto& G = cores[k];
         const index_t r = G.dim(0), cols = G.dim(1) * G.dim(2);
         std::vector<T> next(static_cast<std::size_t>(rows * cols));
         detail::gemm(false, false, rows, cols, r, T(1), W.data(), r, G.data(), cols, T(0), next.data(), cols);
         W = std::move(next);
         rows *= G.dim(1);
     }
-    return basic_tensor<T>(shape(), std::move(W));
+    return W;
+}
+
+}  // namespace
+
+template <class T>
+basic_tensor<T> basic_tt_tensor<T>::full() const {
+    if (cores_.empty()) throw invalid_argument("tt_tensor::full: empty TT (no cores)");
+    const auto& G0 = cores_[0];
+    return basic_tensor<T>(shape(), contract_from(cores_, 1, std::vector<T>(G0.data(), G0.data() + G0.size()), G0.dim(1)));
 }
 
 template <class T>
@@ -259,18 +269,12 @@ double basic_tt_tensor<T>::relative_error(basic_tensor_view<const T> X) const {
     if (X.shape() != shape())
         throw invalid_argument("tt_tensor::relative_error: the tensor has shape " + shape_string(X.shape()) +
                                ", the TT " + shape_string(shape()));
-    // The mode-0 unfolding is the first core (n_0 x r_1) times the others contracted left to
-    // right: W, row-major (r_1 n_1 ... n_k) x r_{k+1}, ends as r_1 x (n_1 ... n_{d-1}).
+    // The mode-0 unfolding is the first core (n_0 x r_1) times the others contracted, which
+    // is r_1 x (n_1 ... n_{d-1}) row-major (1 x 1 for d = 1).
     std::vector<T> W{T(1)};
-    if (cores_.size() > 1) W.assign(cores_[1].data(), cores_[1].data() + cores_[1].size());
-    index_t rows = cores_.size() > 1 ? cores_[1].dim(0) * cores_[1].dim(1) : 1;
-    for (std::size_t k = 2; k < cores_.size(); ++k) {
-        const auto& G = cores_[k];
-        const index_t r = G.dim(0), cols = G.dim(1) * G.dim(2);
-        std::vector<T> next(static_cast<std::size_t>(rows * cols));
-        detail::gemm(false, false, rows, cols, r, T(1), W.data(), r, G.data(), cols, T(0), next.data(), cols);
-        W = std::move(next);
-        rows *= G.dim(1);
+    if (cores_.size() > 1) {
+        const auto& G1 = cores_[1];
+        W = contract_from(cores_, 2, std::vector<T>(G1.data(), G1.data() + G1.size()), G1.dim(0) * G1.dim(1));
     }
     const index_t n0 = X.dim(0);
     return detail::slab_relative_residual(X.data(), n0, X.size() / n0, cores_[0].data(), cores_[0].dim(2), W.data());
