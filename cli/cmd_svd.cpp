@@ -52,7 +52,7 @@ manual svd_manual() {
         "a-posteriori estimate that chose the rank is reported beside it. With --rank, --krylov-block B keeps "
         "every power iterate (block Krylov): a basis of B (Q + 1) columns, more accurate than the last "
         "iterate alone for the same columns of products with A (B = K/2, Q = 3 beats the default Q = 2 with "
-        "about half of them); it pays most on sparse input.\n"
+        "about half of them), which helps most on decaying spectra.\n"
         "\n"
         "The model is written into DIR (created if needed): U.npy (m x k), S.npy (k, decreasing) and V.npy "
         "(n x k, NOT transposed: A ~= U @ diag(S) @ V.T), all float64, and report.json (\"model\": \"svd\", "

@@ -57,8 +57,8 @@ struct svd_randomized_options {
     /// with Omega of b columns, so b (q + 1) columns (>= rank) for 2 b (q + 1) columns of
     /// products with A and A^T. More accurate per product column: on a 5000 x 2000 matrix at
     /// rank 50, b = 25, q = 3 beats subspace iteration with q = 2 with 56% of its product
-    /// columns. That pays where a product costs in proportion to its columns (sparse A); dense
-    /// BLAS runs narrow blocks less efficiently, so there it is about even in time.
+    /// columns, though about even in time (BLAS runs narrow blocks less efficiently). On flat
+    /// spectra (PBMC counts, rank 30) oversampling does as well: measure before choosing.
     index_t krylov_block = 0;
     index_t block = 16;       ///< fixed accuracy: columns added per step, >= 1
     index_t max_rank = 0;     ///< fixed accuracy: basis size cap; 0 means min(m, n)
