@@ -111,6 +111,15 @@ int run_search(const fmm_search_args& a) {
                      static_cast<unsigned long long>(a.seed),
                      a.target ? fmt::format(", target rank {}", a.target).c_str() : "");
     const fmm::search_result r = fmm::search(start, o);
+    if (!a.quiet) {
+        // Where runs from the start scheme ended: how often a run gets how far.
+        std::string runs;
+        std::uint64_t total = 0;
+        for (std::size_t k = 0; k < r.run_lowest.size(); ++k)
+            if (r.run_lowest[k]) runs += fmt::format(" {}:{}", k, r.run_lowest[k]), total += r.run_lowest[k];
+        if (total) std::fprintf(stderr, "runs by lowest rank (rank:runs):%s; %llu runs\n", runs.c_str(),
+                                static_cast<unsigned long long>(total));
+    }
 
     if (!a.out.empty()) fmm::write_scheme_text(a.out, r.best);
     if (!a.out_npy.empty()) fmm::write_scheme_npy(a.out_npy, r.best);

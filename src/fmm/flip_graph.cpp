@@ -92,6 +92,12 @@ struct flip_walker::impl {
     std::array<std::vector<std::int32_t>, 3> next, prev;     // per-position lists
     std::array<factor_index, 3> index;
     std::vector<std::int32_t> work;                          // terms to check for reductions
+    // Flip candidates: every (term, position) whose factor another term shares, as 3 * t + q,
+    // with each one's place in the list (-1: not a candidate), kept by link/unlink. A flip
+    // draws from it directly instead of drawing (term, position) pairs until one has a
+    // partner (most draws miss at low rank, and each costs random numbers and a probe).
+    std::vector<std::int32_t> cand;
+    std::array<std::vector<std::int32_t>, 3> cand_at;
 
     impl(const scheme& s, bool linear_reductions) : n(s.n), m(s.m), p(s.p), product(s.product), linear(linear_reductions) {
         require_valid(s, "fmm::flip_walker");
@@ -106,10 +112,24 @@ struct flip_walker::impl {
             next[q].assign(f.size(), -1);
             prev[q].assign(f.size(), -1);
         }
+        cand.clear();
         // Zero terms (an input such as 0 (x) b (x) c) contribute nothing: drop them first.
         f.erase(std::remove_if(f.begin(), f.end(), [](const auto& t) { return !t[0] || !t[1] || !t[2]; }), f.end());
+        for (int q = 0; q < 3; ++q) cand_at[q].assign(f.size(), -1);
         for (std::int32_t t = 0; t < static_cast<std::int32_t>(f.size()); ++t)
             for (int q = 0; q < 3; ++q) link(t, q);
+    }
+
+    void cand_add(std::int32_t t, int q) {
+        cand_at[q][t] = static_cast<std::int32_t>(cand.size());
+        cand.push_back(3 * t + q);
+    }
+    void cand_remove(std::int32_t t, int q) {
+        const std::int32_t i = cand_at[q][t], last = cand.back();
+        cand[i] = last;
+        cand_at[last % 3][last / 3] = i;
+        cand.pop_back();
+        cand_at[q][t] = -1;
     }
 
     // Every index has room for 2 * its entries + 2 (entries <= terms); add_term() grows it.
@@ -120,11 +140,16 @@ struct flip_walker::impl {
         prev[q][t] = -1;
         if (h >= 0) prev[q][h] = t;
         index[q].head(s) = t;
-        ++index[q].count(s);
+        const std::int32_t c = ++index[q].count(s);
+        if (c == 2) cand_add(h, q);
+        if (c >= 2) cand_add(t, q);
     }
     void unlink(std::int32_t t, int q) {
         const std::size_t s = index[q].find(f[t][q]);
         const std::int32_t a = prev[q][t], b = next[q][t];
+        const std::int32_t c = index[q].count(s);
+        if (c >= 2) cand_remove(t, q);
+        if (c == 2) cand_remove(a >= 0 ? a : b, q);
         if (a >= 0) next[q][a] = b;
         else index[q].head(s) = b;
         if (b >= 0) prev[q][b] = a;
@@ -142,7 +167,7 @@ struct flip_walker::impl {
             return static_cast<std::int32_t>(f.size() - 1);
         }
         f.push_back(t);
-        for (int q = 0; q < 3; ++q) next[q].push_back(-1), prev[q].push_back(-1);
+        for (int q = 0; q < 3; ++q) next[q].push_back(-1), prev[q].push_back(-1), cand_at[q].push_back(-1);
         const auto id = static_cast<std::int32_t>(f.size() - 1);
         for (int q = 0; q < 3; ++q) link(id, q);
         return id;
@@ -157,7 +182,7 @@ struct flip_walker::impl {
             for (int q = 0; q < 3; ++q) link(t, q);
         }
         f.pop_back();
-        for (int q = 0; q < 3; ++q) next[q].pop_back(), prev[q].pop_back();
+        for (int q = 0; q < 3; ++q) next[q].pop_back(), prev[q].pop_back(), cand_at[q].pop_back();
         for (auto& w : work) {
             if (w == t) w = -1;
             else if (w == last) w = t;
@@ -303,31 +328,24 @@ scheme flip_walker::current() const {
 
 bool flip_walker::random_flip(std::mt19937_64& rng) {
     impl& w = *p_;
-    const auto r = static_cast<std::uint64_t>(w.f.size());
-    if (r < 2) return false;
-    auto pick_partner = [&](std::int32_t t, int pos, std::size_t slot) {
-        std::uint64_t k = below(rng, static_cast<std::uint64_t>(w.index[pos].count(slot) - 1));
-        for (std::int32_t c = w.index[pos].head(slot);; c = w.next[pos][c]) {
-            if (c == t) continue;
-            if (k-- == 0) return c;
+    if (w.cand.empty()) return false;
+    // Uniform over the (term, position) pairs whose factor is shared, then over the partners.
+    const std::int32_t c = w.cand[below(rng, w.cand.size())];
+    const std::int32_t t = c / 3;
+    const int pos = c % 3;
+    const std::size_t slot = w.index[pos].find(w.f[t][pos]);
+    const std::int32_t count = w.index[pos].count(slot);
+    std::int32_t s = w.index[pos].head(slot);
+    if (count == 2) {
+        if (s == t) s = w.next[pos][s];  // the only partner: no random number needed
+    } else {
+        std::uint64_t k = below(rng, static_cast<std::uint64_t>(count - 1));
+        for (;; s = w.next[pos][s]) {
+            if (s == t) continue;
+            if (k-- == 0) break;
         }
-    };
-    for (int attempt = 0; attempt < 64; ++attempt) {
-        const auto t = static_cast<std::int32_t>(below(rng, r));
-        const int pos = static_cast<int>(below(rng, 3));
-        const std::size_t slot = w.index[pos].find(w.f[t][pos]);
-        if (w.index[pos].count(slot) < 2) continue;
-        w.flip(t, pick_partner(t, pos, slot), pos);
-        return true;
     }
-    // Few terms share factors: choose uniformly among the (term, position) pairs that do.
-    std::vector<std::pair<std::int32_t, int>> candidates;
-    for (std::int32_t t = 0; t < static_cast<std::int32_t>(r); ++t)
-        for (int pos = 0; pos < 3; ++pos)
-            if (w.index[pos].count(w.index[pos].find(w.f[t][pos])) >= 2) candidates.emplace_back(t, pos);
-    if (candidates.empty()) return false;
-    const auto [t, pos] = candidates[below(rng, candidates.size())];
-    w.flip(t, pick_partner(t, pos, w.index[pos].find(w.f[t][pos])), pos);
+    w.flip(t, s, pos);
     return true;
 }
 
@@ -373,6 +391,7 @@ struct thread_state {
     int best_rank = 0;
     std::uint64_t flips = 0;
     std::uint64_t target_flips = std::numeric_limits<std::uint64_t>::max();  // flips when the target was reached
+    std::vector<std::uint64_t> run_lowest;  // [r]: runs whose lowest rank was r
 };
 
 bool same_terms(const scheme& a, const scheme& b) {
@@ -435,6 +454,7 @@ search_result search(const scheme& start, const search_options& opts) {
         std::mt19937_64 rng(opts.seed + static_cast<std::uint64_t>(tid));
         st.pool = {first};
         st.best_rank = first.rank();
+        st.run_lowest.assign(first.rank() + 1, 0);
         int failed_walks = 0;
         std::uint64_t unreported = 0;
         auto reached = [&] { return opts.target_rank > 0 && st.best_rank <= opts.target_rank; };
@@ -471,6 +491,7 @@ search_result search(const scheme& start, const search_options& opts) {
         };
         for (;;) {
             if (opts.restart_walks && failed_walks >= opts.restart_walks) {
+                ++st.run_lowest[run_rank];
                 run_pool = {first};
                 run_rank = first.rank();
                 failed_walks = 0;
@@ -517,6 +538,7 @@ search_result search(const scheme& start, const search_options& opts) {
                         total_flips += unreported;
                         unreported = 0;
                         report(new_global);
+                        ++st.run_lowest[run_rank];
                         return;
                     }
                     total_flips += unreported;
@@ -534,6 +556,7 @@ search_result search(const scheme& start, const search_options& opts) {
             ++failed_walks;
             if (must_stop()) break;
         }
+        ++st.run_lowest[run_rank];
         total_flips += unreported;
     };
 
@@ -548,7 +571,11 @@ search_result search(const scheme& start, const search_options& opts) {
     search_result res;
     res.start_rank = first.rank();
     res.seconds = elapsed();
-    for (const auto& st : states) res.flips += st.flips;
+    res.run_lowest.assign(first.rank() + 1, 0);
+    for (const auto& st : states) {
+        res.flips += st.flips;
+        for (std::size_t r = 0; r < st.run_lowest.size(); ++r) res.run_lowest[r] += st.run_lowest[r];
+    }
     res.stopped = stopped;
     res.timed_out = timed_out;
     // The winner: the thread that reached the target in the fewest flips, else the lowest rank;

@@ -285,6 +285,17 @@ TEST(FmmSearch, RestartsKeepTheBestAndAreDeterministic) {
         EXPECT_EQ(s.rank(), a.best.rank());
         EXPECT_TRUE(verify(s).ok);
     }
+    // Runs by lowest rank: several runs (path 2000 x 3 walks per stall in 100000 flips per
+    // thread), none below the best rank, some at it, none above the start, and the same counts.
+    ASSERT_EQ(a.run_lowest.size(), static_cast<std::size_t>(a.start_rank + 1));
+    std::uint64_t runs = 0;
+    for (int r = 0; r <= a.start_rank; ++r) {
+        runs += a.run_lowest[r];
+        if (r < a.best.rank()) EXPECT_EQ(a.run_lowest[r], 0u) << "rank " << r;
+    }
+    EXPECT_GT(a.run_lowest[a.best.rank()], 0u);
+    EXPECT_GT(runs, 2u);
+    EXPECT_EQ(a.run_lowest, b.run_lowest);
 }
 
 TEST(FmmFlipWalker, LinearDependenceReductionConstructed) {

@@ -95,6 +95,10 @@ struct search_result {
     bool reached_target = false;
     bool stopped = false;             ///< ended by the stop flag
     bool timed_out = false;
+    /// Runs (walk sequences from the start scheme, see restart_walks) by the lowest rank they
+    /// reached, over all threads: run_lowest[r] runs ended at rank r (the last run of each
+    /// thread included). Says how often a run gets how far.
+    std::vector<std::uint64_t> run_lowest;
 };
 
 /// Flip-graph search from `start` toward lower rank. Each thread walks from a random member of
