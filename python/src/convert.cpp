@@ -73,6 +73,49 @@ coo_tensor coo_from_scipy(py::handle obj) {
     return X;
 }
 
+template <class T>
+basic_csr_matrix<T> csr_from_scipy(py::handle obj, const char* who) {
+    // tocsr(copy=True) so that sum_duplicates (which also sorts the columns) never edits the
+    // caller's matrix.
+    py::object m = obj.attr("tocsr")(py::arg("copy") = true);
+    m.attr("sum_duplicates")();
+    const auto shape = m.attr("shape").cast<std::vector<index_t>>();
+    if (shape.size() != 2)
+        throw invalid_argument(std::string(who) + ": expected a 2-D sparse matrix, found " +
+                               std::to_string(shape.size()) + " dimensions");
+    using index_array = py::array_t<index_t, py::array::c_style | py::array::forcecast>;
+    const auto ptr = index_array::ensure(m.attr("indptr"));
+    const auto col = index_array::ensure(m.attr("indices"));
+    const auto data = py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(m.attr("data"));
+    if (!ptr || !col || !data) throw py::error_already_set();
+    basic_csr_matrix<T> A;
+    A.rows = shape[0];
+    A.cols = shape[1];
+    A.row_ptr.assign(ptr.data(), ptr.data() + ptr.size());
+    A.col_idx.assign(col.data(), col.data() + col.size());
+    A.values.assign(data.data(), data.data() + data.size());
+    A.validate(who);
+    return A;
+}
+template basic_csr_matrix<float> csr_from_scipy<float>(py::handle, const char*);
+template basic_csr_matrix<double> csr_from_scipy<double>(py::handle, const char*);
+
+bool scipy_is_float32(py::handle obj) {
+    return py::dtype::from_args(obj.attr("dtype")).is(py::dtype::of<float>());
+}
+
+py::object csr_to_scipy(const csr_matrix& A) {
+    const auto n = static_cast<std::size_t>(A.nnz());
+    py::array_t<double> data(static_cast<py::ssize_t>(n));
+    py::array_t<index_t> indices(static_cast<py::ssize_t>(n));
+    py::array_t<index_t> indptr(static_cast<py::ssize_t>(A.row_ptr.size()));
+    std::copy(A.values.begin(), A.values.end(), data.mutable_data());
+    std::copy(A.col_idx.begin(), A.col_idx.end(), indices.mutable_data());
+    std::copy(A.row_ptr.begin(), A.row_ptr.end(), indptr.mutable_data());
+    return py::module_::import("scipy.sparse")
+        .attr("csr_matrix")(py::make_tuple(data, indices, indptr), py::arg("shape") = py::make_tuple(A.rows, A.cols));
+}
+
 kruskal_tensor as_kruskal(py::handle obj, const char* who) {
     if (py::isinstance<kruskal_tensor>(obj)) return obj.cast<kruskal_tensor>();
     if (py::isinstance<py::array>(obj) || !py::isinstance<py::sequence>(obj) || py::isinstance<py::str>(obj))

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "facto/core/csr.hpp"
 #include "facto/core/kruskal.hpp"
 #include "facto/core/matrix.hpp"
 #include "facto/core/sparse.hpp"
@@ -71,6 +72,15 @@ dense_input as_dense(py::handle obj, const char* who, bool allow_reversed = true
 bool is_scipy_sparse(py::handle obj);
 /// A scipy.sparse matrix as a 2-way COO tensor (duplicates kept; canonicalize() sums them).
 coo_tensor coo_from_scipy(py::handle obj);
+
+/// A scipy.sparse matrix as CSR in precision T (a copy: duplicates summed, columns sorted, the
+/// caller's matrix untouched). `who` names the calling function in error messages.
+template <class T>
+basic_csr_matrix<T> csr_from_scipy(py::handle obj, const char* who);
+/// True when a scipy.sparse matrix stores float32 values.
+bool scipy_is_float32(py::handle obj);
+/// A CSR matrix as scipy.sparse.csr_matrix (copies of the arrays).
+py::object csr_to_scipy(const csr_matrix& A);
 
 /// Initial factors from a kruskal_tensor or a sequence of 2-D arrays (weights all ones).
 kruskal_tensor as_kruskal(py::handle obj, const char* who);

@@ -8,7 +8,7 @@
 
 PYBIND11_MODULE(_facto, m) {
     m.doc() = "facto: matrix and tensor factorization in C++ (CP-ALS, nonnegative CP-HALS, truncated SVD, "
-              "Tucker, tensor train), over NumPy arrays.";
+              "Tucker, tensor train, NMF, recommendation), over NumPy arrays.";
     m.attr("__version__") = FACTO_VERSION;
 
     // pybind11 maps std::invalid_argument (so facto::invalid_argument and parse_error) to
@@ -26,4 +26,6 @@ PYBIND11_MODULE(_facto, m) {
     facto::python::bind_io(m);
     facto::python::bind_cp(m);
     facto::python::bind_lowrank(m);
+    facto::python::bind_nmf(m);
+    facto::python::bind_recommend(m);
 }

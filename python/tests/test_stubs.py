@@ -58,8 +58,8 @@ def test_stub_classes_have_the_module_members():
         members = {n.name for n in node.body if isinstance(n, ast.FunctionDef)}
         members |= {n.target.id for n in node.body if isinstance(n, ast.AnnAssign)}
         actual = {n for n in vars(cls) if not n.startswith("_")} | ({"__init__"} if "__init__" in members else set())
-        # Dunder methods the stub lists (__call__, __getitem__) must exist on the class.
-        actual |= {d for d in ("__call__", "__getitem__") if d in members and d in vars(cls)}
+        # Dunder methods the stub lists (__call__, __getitem__, __len__) must exist on the class.
+        actual |= {d for d in ("__call__", "__getitem__", "__len__") if d in members and d in vars(cls)}
         assert members == actual, node.name
 
 
