@@ -38,3 +38,18 @@ def test_compress_faces_example(tmp_path):
     for r in rows:
         ratio, error = float(r[-3]), float(r[-2])
         assert error <= 0.2 and ratio > 1, r
+
+
+def test_recommend_movies_example(tmp_path):
+    example = REPO / "examples" / "python" / "recommend_movies.py"
+    env = {**os.environ, "PYTHONPATH": str(Path(facto.__file__).resolve().parents[1])}
+    done = subprocess.run([sys.executable, str(example), "--data", str(SHARED_DATA / "movietweetings-100k")],
+                          capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    rmse = {line.split(": ")[1].rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+            for line in lines if line.startswith("test RMSE")}
+    als = rmse[next(k for k in rmse if k.startswith("ALS"))]
+    assert als < rmse["biases only"] and als < rmse["global mean"], rmse
+    top = lines.index(next(line for line in lines if line.startswith("top 5 for user")))
+    assert len([line for line in lines[top + 1: top + 6] if line.startswith("  ")]) == 5
