@@ -98,6 +98,8 @@ std::vector<index_t> id_column(py::handle obj, id_map& ids, py::object count, co
     }
     if (!count.is_none()) {
         const auto c = count.cast<index_t>();
+        if (c < 0)
+            throw invalid_argument(who + ": num_" + what + "s must be >= 0, found " + std::to_string(c));
         for (std::size_t t = 0; t < out.size(); ++t)
             if (out[t] >= c)
                 throw invalid_argument(who + ": " + what + "[" + std::to_string(t) + "] = " + std::to_string(out[t]) +

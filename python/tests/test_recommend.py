@@ -328,6 +328,7 @@ def test_evaluate_ratings_is_rmse_and_mae():
     (lambda: facto.ratings_table([0, -1], [0, 1]), ValueError, r"user\[1\] = -1 is negative"),
     (lambda: facto.ratings_table([0, 5], [0, 1], num_users=3), ValueError, r"user\[1\] = 5 is out of range for 3"),
     (lambda: facto.ratings_table([0, 1], [0]), ValueError, "2 users but 1 items"),
+    (lambda: facto.ratings_table([0], [0], num_items=-1), ValueError, "num_items must be >= 0, found -1"),
     (lambda: facto.ratings_table([0, 1], [0, 1], [1.0]), ValueError, "1 values for 2 ratings"),
     (lambda: facto.ratings_table([0, 1], [0, 1], [1.0, np.nan]), ValueError, r"value\[1\] is not finite"),
     (lambda: facto.ratings_table([0.5], [1]), TypeError, "user must be integers, found dtype float64"),
