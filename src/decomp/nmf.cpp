@@ -70,12 +70,25 @@ void check_options(const char* who, const nmf_options& o, index_t m, index_t n) 
     }
 }
 
+[[noreturn]] void bad_entry(const char* who, double v, index_t i, index_t j) {
+    throw invalid_argument(std::string(who) + ": X holds " + std::to_string(v) + " at row " + std::to_string(i) +
+                           ", column " + std::to_string(j) + " (0-based); NMF needs finite entries >= 0");
+}
+
 template <class T>
-void check_values(const char* who, const std::vector<T>& v, const char* what) {
-    for (std::size_t p = 0; p < v.size(); ++p)
-        if (!(v[p] >= 0) || !std::isfinite(v[p]))
-            throw invalid_argument(std::string(who) + ": " + what + " holds " + std::to_string(v[p]) +
-                                   " (value " + std::to_string(p) + "); NMF needs finite entries >= 0");
+void check_values(const char* who, const basic_matrix<T>& X) {
+    const T* x = X.data();
+    for (index_t p = 0; p < X.size(); ++p)
+        if (!(x[p] >= 0) || !std::isfinite(x[p])) bad_entry(who, static_cast<double>(x[p]), p / X.cols(), p % X.cols());
+}
+
+template <class T>
+void check_values(const char* who, const basic_csr_matrix<T>& X) {
+    for (index_t i = 0; i < X.rows; ++i)
+        for (index_t p = X.row_ptr[static_cast<std::size_t>(i)]; p < X.row_ptr[static_cast<std::size_t>(i + 1)]; ++p) {
+            const T v = X.values[static_cast<std::size_t>(p)];
+            if (!(v >= 0) || !std::isfinite(v)) bad_entry(who, static_cast<double>(v), i, X.col_idx[static_cast<std::size_t>(p)]);
+        }
 }
 
 void check_nonzero(const char* who, double norm_sq) {
@@ -601,7 +614,7 @@ basic_nmf_result<T> nmf(const basic_matrix<T>& X, const nmf_options& o) {
     const auto start = nmf_clock::now();
     const char* who = "nmf";
     check_options(who, o, X.rows(), X.cols());
-    check_values(who, X.values(), "X");
+    check_values(who, X);
     thread_scope threads(o.threads);
     if (o.loss == nmf_loss::kullback_leibler) {
         nmf_observed<T> obs = observed_nonzeros(X);
@@ -627,7 +640,7 @@ basic_nmf_result<T> nmf(const basic_csr_matrix<T>& X, const nmf_options& o) {
     const char* who = "nmf";
     X.validate(who);
     check_options(who, o, X.rows, X.cols);
-    check_values(who, X.values, "X");
+    check_values(who, X);
     thread_scope threads(o.threads);
     if (o.unstored_missing || o.loss == nmf_loss::kullback_leibler) {
         nmf_observed<T> obs = observed_of(X, !o.unstored_missing);
@@ -685,7 +698,7 @@ basic_nmf_result<T> nmf(const basic_csr_matrix<T>& X, const basic_csr_matrix<T>&
         throw invalid_argument(std::string(who) + ": the mask is " + dims(mask.rows, mask.cols) + " but X is " +
                                dims(X.rows, X.cols));
     check_options(who, o, X.rows, X.cols);
-    check_values(who, X.values, "X");
+    check_values(who, X);
     nmf_observed<T> obs;
     obs.m = X.rows;
     obs.n = X.cols;
@@ -711,7 +724,7 @@ basic_nmf_result<T> nmf(const basic_csr_matrix<T>& X, const basic_csr_matrix<T>&
 template <class T>
 nmf_factors<T> nmf_initialize(const basic_matrix<T>& X, const nmf_options& o) {
     check_options("nmf_initialize", o, X.rows(), X.cols());
-    check_values("nmf_initialize", X.values(), "X");
+    check_values("nmf_initialize", X);
     thread_scope threads(o.threads);
     basic_matrix<T> W, Ht;
     initialize<T>(o, X.rows(), X.cols(), sum_of(X.values()) / static_cast<double>(X.size()),
@@ -723,7 +736,7 @@ template <class T>
 nmf_factors<T> nmf_initialize(const basic_csr_matrix<T>& X, const nmf_options& o) {
     X.validate("nmf_initialize");
     check_options("nmf_initialize", o, X.rows, X.cols);
-    check_values("nmf_initialize", X.values, "X");
+    check_values("nmf_initialize", X);
     thread_scope threads(o.threads);
     basic_matrix<T> W, Ht;
     initialize<T>(o, X.rows, X.cols, sum_of(X.values) / (static_cast<double>(X.rows) * static_cast<double>(X.cols)),

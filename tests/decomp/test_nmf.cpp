@@ -526,7 +526,13 @@ TEST(Nmf, BadArgumentsAreNamed) {
     o.rank = 2;
     matrix bad = X;
     bad(3, 4) = -1;
-    throws_with(o, "NMF needs finite entries >= 0", &bad);
+    throws_with(o, "X holds -1.000000 at row 3, column 4 (0-based); NMF needs finite entries >= 0", &bad);
+    try {
+        (void)facto::nmf(csr_of(bad), o);
+        ADD_FAILURE() << "a negative stored entry was accepted";
+    } catch (const facto::invalid_argument& e) {
+        EXPECT_NE(std::string(e.what()).find("X holds -1.000000 at row 3, column 4"), std::string::npos) << e.what();
+    }
     bad(3, 4) = std::numeric_limits<double>::infinity();
     throws_with(o, "NMF needs finite entries >= 0", &bad);
     const matrix zero(10, 8);
