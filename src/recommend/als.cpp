@@ -19,6 +19,10 @@
 namespace facto {
 
 double mf_model::predict(index_t u, index_t i) const {
+    if (u < 0 || u >= num_users() || i < 0 || i >= num_items())
+        throw out_of_range("mf_model::predict: user " + std::to_string(u) + ", item " + std::to_string(i) +
+                           " outside the model's " + std::to_string(num_users()) + " users and " +
+                           std::to_string(num_items()) + " items");
     double s = 0;
     const index_t k = rank();
     const double* p = user_factors.data() + u * k;

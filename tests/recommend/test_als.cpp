@@ -356,6 +356,8 @@ TEST(Als, SingularRowsFallBackToThePseudoInverse) {
     EXPECT_GT(res.solve_fallbacks, 0);
     EXPECT_NEAR(res.model.predict(30, 4), 2.5, 1e-4);  // items move after the user solve
     for (double x : res.model.user_factors.values()) EXPECT_TRUE(std::isfinite(x));
+    EXPECT_THROW((void)res.model.predict(res.model.num_users(), 0), facto::out_of_range);
+    EXPECT_THROW((void)res.model.predict(0, -1), facto::out_of_range);
 }
 
 TEST(Als, RejectsBadArguments) {

@@ -25,6 +25,7 @@ struct mf_model {
     index_t num_users() const noexcept { return user_factors.rows(); }
     index_t num_items() const noexcept { return item_factors.rows(); }
     /// Predicted rating (explicit) or score (implicit) of user u for item i.
+    /// @throws facto::out_of_range if u or i is outside the model.
     double predict(index_t u, index_t i) const;
 };
 
