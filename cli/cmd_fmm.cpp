@@ -24,7 +24,7 @@ struct fmm_search_args {
     int target = 0, threads = 0;
     double time_limit = 0;
     std::uint64_t seed = 1, path_limit = 300000, max_flips = 0, plus_after = 0;
-    int pool = 100, plateau = 20, restart = 10;
+    int pool = 100, plateau = 20, restart = 2;
     bool c_ik = false, quiet = false, linear = false;
 };
 

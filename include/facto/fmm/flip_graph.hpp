@@ -73,8 +73,10 @@ struct search_options {
     /// (so the walk wanders between ranks r and r+1 and can reach r-1); 0: never.
     std::uint64_t plus_after = 0;
     /// Failed walks in a row after which a thread starts a new run from the start scheme (its
-    /// best schemes are kept); different runs stall at different ranks. 0: never.
-    int restart_walks = 10;
+    /// best schemes are kept); different runs stall at different ranks, and a run that gets far
+    /// gets there fast, so short runs win (<4,4,4> to 49: 2 gave about 5 times as many runs
+    /// reaching 49 per flip as 10, docs/fmm.md "Search"). 0: never.
+    int restart_walks = 2;
     /// Linear-dependence reductions (flip_walker) besides the two-shared-factor merges. Off by
     /// default: measured slower to a target (docs/fmm.md, "Moves").
     bool linear_reductions = false;
