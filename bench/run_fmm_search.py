@@ -43,6 +43,14 @@ def parse_seconds(text):
     raise ValueError(f"cannot read the search time '{text}'")
 
 
+def fmt_s(x):
+    return f"{x * 1e3:.3g} ms" if x < 1 else f"{x:.3g} s"
+
+
+def fmt_flips(n):
+    return f"{n / 1e6:.1f} M" if n >= 1e6 else f"{n:,.0f}"
+
+
 def parse_seeds(text):
     seeds = []
     for part in text.split(","):
@@ -88,7 +96,8 @@ def run_one(args, seed):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog="Options after -- are passed on to facto fmm search.")
     ap.add_argument("format", help="N,M,P")
     ap.add_argument("--facto", default=os.path.join(ROOT, "build", "facto"), help="the facto program")
     ap.add_argument("--target", type=int, default=0, help="target rank (0: none, then give -T)")
@@ -98,8 +107,11 @@ def main():
     ap.add_argument("--jobs", type=int, default=1, help="searches run at the same time")
     ap.add_argument("--no-nice", action="store_true", help="do not run under nice -n 19")
     ap.add_argument("--json", help="also write the rows here")
-    ap.add_argument("extra", nargs="*", help="options passed on to facto fmm search (after --)")
-    args = ap.parse_args()
+    # Everything after "--" goes to facto fmm search as it is.
+    argv = sys.argv[1:]
+    extra = argv[argv.index("--") + 1:] if "--" in argv else []
+    args = ap.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
+    args.extra = extra
     if not args.target and not args.time_limit:
         ap.error("give --target and/or -T, else a search never ends")
     seeds = parse_seeds(args.seeds)
@@ -110,17 +122,17 @@ def main():
     print(f"`facto fmm search {args.format}{f' --target {args.target}' if args.target else ''} -j{args.threads}"
           f"{f' -T {args.time_limit:g}' if args.time_limit else ''} --seed S{' ' + extra if extra else ''}`"
           f" ({args.jobs} at a time{'' if args.no_nice else ', nice -n 19'}; load {os.getloadavg()[0]:.1f} at the end)\n")
-    print("| seed | rank | flips | time (s) | Mflips/s | runs | runs by lowest rank |")
-    print("|------|------|-------|----------|----------|------|---------------------|")
+    print("| seed | rank | flips | time | Mflips/s | runs | runs by lowest rank |")
+    print("|------|------|-------|------|----------|------|---------------------|")
     for r in rows:
         mark = "" if r["reached"] or not args.target else " (limit)"
-        print(f"| {r['seed']} | {r['rank']} | {r['flips']:,} | {r['seconds']:.2f}{mark} | {r['rate']:.2f} | "
+        print(f"| {r['seed']} | {r['rank']} | {r['flips']:,} | {fmt_s(r['seconds'])}{mark} | {r['rate']:.2f} | "
               f"{r.get('runs', '-')} | {r.get('runs_by_rank', '-')} |")
     times = [r["seconds"] for r in rows]
     flips = [r["flips"] for r in rows]
     reached = sum(r["reached"] for r in rows)
-    print(f"\nmedian {statistics.median(times):.2f} s (range {min(times):.2f}-{max(times):.2f} s), "
-          f"median {statistics.median(flips) / 1e6:.1f} M flips (range {min(flips) / 1e6:.1f}-{max(flips) / 1e6:.1f} M); "
+    print(f"\nmedian {fmt_s(statistics.median(times))} (range {fmt_s(min(times))} to {fmt_s(max(times))}), "
+          f"median {fmt_flips(statistics.median(flips))} flips (range {fmt_flips(min(flips))} to {fmt_flips(max(flips))}); "
           f"lowest rank {min(r['rank'] for r in rows)}"
           + (f"; target reached by {reached} of {len(rows)} seeds" if args.target else ""))
     if args.json:
