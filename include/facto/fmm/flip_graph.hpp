@@ -74,8 +74,8 @@ struct search_options {
     std::uint64_t plus_after = 0;
     /// Failed walks in a row after which a thread starts a new run from the start scheme (its
     /// best schemes are kept); different runs stall at different ranks, and a run that gets far
-    /// gets there fast, so short runs win (<4,4,4> to 49: 2 gave about 5 times as many runs
-    /// reaching 49 per flip as 10, docs/fmm.md "Search"). 0: never.
+    /// gets there fast, so short runs win for <4,4,4> (to 49 over seeds 1-10: median 122 M flips
+    /// with 2, 442 M with 10; docs/fmm.md "Search"). <3,4,5> did better with 10. 0: never.
     int restart_walks = 2;
     /// Linear-dependence reductions (flip_walker) besides the two-shared-factor merges. Off by
     /// default: measured slower to a target (docs/fmm.md, "Moves").
