@@ -201,6 +201,8 @@ run "same seed again" 0 "$FACTO" fmm search 2,2,2 --target 7 -j1 --seed 3 -q -o 
 if cmp -s st222.txt st222b.txt; then pass "same seed, same scheme"; else fail "same seed, different schemes"; fi
 run "search to stdout" 0 "$FACTO" fmm search 2,3,4 --max-flips 20000 -j1 -q
 has "stdout holds the scheme" out.txt "fmm 2 3 4"
+run "search with short restarts" 0 "$FACTO" fmm search 3,3,3 --max-flips 100000 --path-limit 2000 --restart 2 -j1 --seed 4 -o st333r.txt
+has "progress ends with the runs by lowest rank" err.txt "runs by lowest rank (rank:runs):"
 run "search with linear reductions" 0 "$FACTO" fmm search 3,3,3 --target 23 -j1 --seed 1 -q --linear -o st333.txt
 run "verify <3,3,3> rank 23" 0 "$FACTO" fmm verify st333.txt
 has "verify <3,3,3> says rank 23" out.txt "rank 23"
