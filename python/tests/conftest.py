@@ -12,6 +12,15 @@ SHARED_DATA = Path(os.environ.get("FACTO_SHARED_DATA", REPO.parent / "shared" / 
 EPS = np.finfo(np.float64).eps
 
 
+@pytest.fixture(scope="module")
+def cli():
+    """The facto program (FACTO_CLI, set by ctest), the reference of the CLI agreement tests."""
+    path = os.environ.get("FACTO_CLI")
+    if not path or not Path(path).is_file():
+        pytest.skip("FACTO_CLI (the facto program) is not set: run through ctest, or set it to build/facto")
+    return path
+
+
 def khatri_rao(mats):
     """Column-wise Kronecker product, first matrix varying slowest (matches C-order unfolding)."""
     out = mats[0]

@@ -2,20 +2,11 @@
 import json
 import os
 import subprocess
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import facto
-
-
-@pytest.fixture(scope="module")
-def cli():
-    path = os.environ.get("FACTO_CLI")
-    if not path or not Path(path).is_file():
-        pytest.skip("FACTO_CLI (the facto program) is not set: run through ctest, or set it to build/facto")
-    return path
 
 
 def run_cli(cli, *args):

@@ -3,7 +3,6 @@ masks and sparse input, float32, determinism, the callback, the CLI, and errors.
 import json
 import os
 import subprocess
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -269,14 +268,6 @@ def test_bad_array_type_raises(rng):
 
 # ---------------------------------------------------------------------------------------------
 # The CLI gives the same model (components sorted there by ||w_k|| ||h_k||)
-
-
-@pytest.fixture(scope="module")
-def cli():
-    path = os.environ.get("FACTO_CLI")
-    if not path or not Path(path).is_file():
-        pytest.skip("FACTO_CLI (the facto program) is not set: run through ctest, or set it to build/facto")
-    return path
 
 
 @pytest.mark.parametrize("method", ["hals", "mu", "anls"])

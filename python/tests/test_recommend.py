@@ -4,7 +4,6 @@ NumPy references, the metrics against naive code, the CLI, and errors."""
 import json
 import os
 import subprocess
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -370,14 +369,6 @@ def test_out_of_range_indices_against_a_model():
 
 # ---------------------------------------------------------------------------------------------
 # The CLI gives the same model
-
-
-@pytest.fixture(scope="module")
-def cli():
-    path = os.environ.get("FACTO_CLI")
-    if not path or not Path(path).is_file():
-        pytest.skip("FACTO_CLI (the facto program) is not set: run through ctest, or set it to build/facto")
-    return path
 
 
 def test_explicit_als_same_as_cli(cli, tmp_path):
