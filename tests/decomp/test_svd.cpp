@@ -182,6 +182,20 @@ TYPED_TEST(Svd, RandomizedFixedRankRecoversPlantedLowRank) {
     EXPECT_EQ(unchecked.rel_error, unchecked.rel_error_estimate);
 }
 
+TYPED_TEST(Svd, WideSketchesMatchTheExactSvd) {
+    using T = TypeParam;
+    const double eps = std::numeric_limits<T>::epsilon();
+    // Sketches of 50 and 70 columns: one or two thin-kernel panels or BLAS, by type.
+    const auto A = planted<T>(220, 160, geometric(50, 0.9), 21);
+    for (const index_t rank : {30, 50}) {
+        const auto r = svd_randomized(A, {.rank = rank, .oversample = 20, .seed = 3});
+        const auto best = svd_truncated(A, {.rank = rank});
+        EXPECT_LE(r.rel_error, best.rel_error + 1e3 * eps) << rank;
+        EXPECT_NEAR(r.rel_error, residual(A, r), 100 * std::sqrt(eps)) << rank;
+        expect_orthonormal(r.U, 1000 * eps);
+    }
+}
+
 TYPED_TEST(Svd, RandomizedNearOptimalOnDecayingSpectrum) {
     using T = TypeParam;
     const auto A = planted<T>(150, 100, geometric(60, 0.85), 11);
