@@ -153,6 +153,7 @@ struct dense_op {
         const index_t m = A.rows(), n = A.cols(), c = X.cols();
         shape_for_overwrite(Y, m, c);
         constexpr index_t panel = detail::skinny_max_cols<T>;
+        if (c == 0) return;
         if (c > 2 * panel) {
             detail::gemm(false, false, m, c, n, T(1), A.data(), n, X.data(), c, T(0), Y.data(), c);
             return;
