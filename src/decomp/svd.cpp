@@ -158,19 +158,8 @@ struct dense_op {
             detail::gemm(false, false, m, c, n, T(1), A.data(), n, X.data(), c, T(0), Y.data(), c);
             return;
         }
-        if (c <= panel) {
-            detail::skinny_gemm(false, m, c, n, A.data(), n, X.data(), Y.data());
-            return;
-        }
-        thread_local std::vector<T> xp, yp;  // reused across the power iterations
-        for (index_t j0 = 0; j0 < c; j0 += panel) {
-            const index_t w = std::min(panel, c - j0);
-            xp.resize(static_cast<std::size_t>(n * w));
-            yp.resize(static_cast<std::size_t>(m * w));
-            for (index_t i = 0; i < n; ++i) std::copy_n(X.data() + i * c + j0, w, xp.data() + i * w);
-            detail::skinny_gemm(false, m, w, n, A.data(), n, xp.data(), yp.data());
-            for (index_t i = 0; i < m; ++i) std::copy_n(yp.data() + i * w, w, Y.data() + i * c + j0);
-        }
+        for (index_t j0 = 0; j0 < c; j0 += panel)
+            detail::skinny_gemm(false, m, std::min(panel, c - j0), n, A.data(), n, X.data() + j0, c, Y.data() + j0, c);
     }
     void mul_t(const basic_matrix<T>& Y, basic_matrix<T>& X) const {
         shape_for_overwrite(X, A.cols(), Y.cols());

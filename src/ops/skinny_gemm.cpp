@@ -18,13 +18,13 @@ namespace {
 // Scratch arrays are kept per thread between calls: CP-ALS calls MTTKRP with the same sizes
 // every iteration, and fresh multi-megabyte arrays would page-fault on every call.
 template <class T, int RP>
-const T* pack(const T* B, index_t k, index_t R) {
+const T* pack(const T* B, index_t ldb, index_t k, index_t R) {
     static thread_local std::vector<T> P;
     P.resize(static_cast<std::size_t>(k * RP));
     T* p = P.data();
 #pragma omp parallel for schedule(static) if (detail::worth_parallel(k * RP))
     for (index_t l = 0; l < k; ++l) {
-        std::copy(B + l * R, B + l * R + R, p + l * RP);
+        std::copy(B + l * ldb, B + l * ldb + R, p + l * RP);
         std::fill(p + l * RP + R, p + (l + 1) * RP, T(0));
     }
     return p;
@@ -40,7 +40,8 @@ constexpr int tile_rows = std::max(2, 16 / static_cast<int>(RP * sizeof(T) / 64)
 // C rows [i0, i1) = A rows [i0, i1) * B: chunks of rows whose padded results fit in L1, and
 // within a chunk k-blocks of B (L2) times MR-row tiles of C held in registers.
 template <class T, int RP>
-FACTO_CLONES void nn_rows(index_t i0, index_t i1, index_t R, index_t k, const T* A, index_t lda, const T* Bp, T* C) {
+FACTO_CLONES void nn_rows(index_t i0, index_t i1, index_t R, index_t k, const T* A, index_t lda, const T* Bp, T* C,
+                          index_t ldc) {
     constexpr int MR = std::min(8, tile_rows<T, RP>);
     constexpr index_t chunk = 128;
     T Cp[chunk * RP];
@@ -95,7 +96,7 @@ FACTO_CLONES void nn_rows(index_t i0, index_t i1, index_t R, index_t k, const T*
                 }
             }
         }
-        for (index_t i = c0; i < c1; ++i) std::copy(Cp + (i - c0) * RP, Cp + (i - c0) * RP + R, C + i * R);
+        for (index_t i = c0; i < c1; ++i) std::copy(Cp + (i - c0) * RP, Cp + (i - c0) * RP + R, C + i * ldc);
     }
 }
 
@@ -184,23 +185,23 @@ FACTO_CLONES void tn_cols(index_t l0, index_t l1, index_t m, const T* A, index_t
 }
 
 template <class T, int RP>
-void run_nn(index_t m, index_t R, index_t k, const T* A, index_t lda, const T* B, T* C) {
-    const T* Bp = pack<T, RP>(B, k, R);
+void run_nn(index_t m, index_t R, index_t k, const T* A, index_t lda, const T* B, index_t ldb, T* C, index_t ldc) {
+    const T* Bp = pack<T, RP>(B, ldb, k, R);
     // Threads own contiguous blocks of rows of C: no races, fixed sums.
 #pragma omp parallel if (detail::worth_parallel(m * k * R))
     {
         const index_t nt = omp_get_num_threads(), t = omp_get_thread_num();
         const index_t per = (m + nt - 1) / nt;
         const index_t i0 = std::min(m, t * per), i1 = std::min(m, i0 + per);
-        if (i0 < i1) nn_rows<T, RP>(i0, i1, R, k, A, lda, Bp, C);
+        if (i0 < i1) nn_rows<T, RP>(i0, i1, R, k, A, lda, Bp, C, ldc);
     }
 }
 
 // C = A^T B sums over the k rows of A: each thread takes a contiguous range of them into its
 // own padded copy of C; the copies are added in thread order. cols picks tn_cols over tn_rows.
 template <class T, int RP, bool cols>
-void run_tn(index_t m, index_t R, index_t k, const T* A, index_t lda, const T* B, T* C) {
-    const T* Bp = pack<T, RP>(B, k, R);
+void run_tn(index_t m, index_t R, index_t k, const T* A, index_t lda, const T* B, index_t ldb, T* C, index_t ldc) {
+    const T* Bp = pack<T, RP>(B, ldb, k, R);
     const int nt = omp_get_max_threads();
     static thread_local std::vector<T> copies;
     copies.assign(static_cast<std::size_t>(nt) * static_cast<std::size_t>(m * RP), T(0));
@@ -222,7 +223,7 @@ void run_tn(index_t m, index_t R, index_t k, const T* A, index_t lda, const T* B
             for (index_t r = 0; r < R; ++r) {
                 T s = Cp[static_cast<std::size_t>(j * RP + r)];
                 for (index_t u = 1; u < team; ++u) s += Cp[static_cast<std::size_t>((u * m + j) * RP + r)];
-                C[j * R + r] = s;
+                C[j * ldc + r] = s;
             }
     }
 }
@@ -230,27 +231,29 @@ void run_tn(index_t m, index_t R, index_t k, const T* A, index_t lda, const T* B
 }  // namespace
 
 template <class T>
-void skinny_gemm(bool trans, index_t m, index_t R, index_t k, const T* A, index_t lda, const T* B, T* C) {
+void skinny_gemm(bool trans, index_t m, index_t R, index_t k, const T* A, index_t lda, const T* B, index_t ldb, T* C,
+                 index_t ldc) {
     constexpr index_t lanes = 64 / sizeof(T);  // per AVX-512 register
     if (trans) {
         // Transposed tile: R padded to a multiple of 4 only.
-        if (R <= 4) return run_tn<T, 4, true>(m, R, k, A, lda, B, C);
-        if (R <= 8) return run_tn<T, 8, true>(m, R, k, A, lda, B, C);
-        if (R <= 12) return run_tn<T, 12, true>(m, R, k, A, lda, B, C);
-        if (R <= 16) return run_tn<T, 16, true>(m, R, k, A, lda, B, C);
-        if (R <= 24) return run_tn<T, 24, true>(m, R, k, A, lda, B, C);
-        if (R <= 2 * lanes) return run_tn<T, 2 * lanes, false>(m, R, k, A, lda, B, C);
-        if (R <= 3 * lanes) return run_tn<T, 3 * lanes, false>(m, R, k, A, lda, B, C);
-        return run_tn<T, 4 * lanes, false>(m, R, k, A, lda, B, C);
+        if (R <= 4) return run_tn<T, 4, true>(m, R, k, A, lda, B, ldb, C, ldc);
+        if (R <= 8) return run_tn<T, 8, true>(m, R, k, A, lda, B, ldb, C, ldc);
+        if (R <= 12) return run_tn<T, 12, true>(m, R, k, A, lda, B, ldb, C, ldc);
+        if (R <= 16) return run_tn<T, 16, true>(m, R, k, A, lda, B, ldb, C, ldc);
+        if (R <= 24) return run_tn<T, 24, true>(m, R, k, A, lda, B, ldb, C, ldc);
+        if (R <= 2 * lanes) return run_tn<T, 2 * lanes, false>(m, R, k, A, lda, B, ldb, C, ldc);
+        if (R <= 3 * lanes) return run_tn<T, 3 * lanes, false>(m, R, k, A, lda, B, ldb, C, ldc);
+        return run_tn<T, 4 * lanes, false>(m, R, k, A, lda, B, ldb, C, ldc);
     }
     // R padded to whole registers.
-    if (R <= lanes) return run_nn<T, lanes>(m, R, k, A, lda, B, C);
-    if (R <= 2 * lanes) return run_nn<T, 2 * lanes>(m, R, k, A, lda, B, C);
-    if (R <= 3 * lanes) return run_nn<T, 3 * lanes>(m, R, k, A, lda, B, C);
-    run_nn<T, 4 * lanes>(m, R, k, A, lda, B, C);
+    if (R <= lanes) return run_nn<T, lanes>(m, R, k, A, lda, B, ldb, C, ldc);
+    if (R <= 2 * lanes) return run_nn<T, 2 * lanes>(m, R, k, A, lda, B, ldb, C, ldc);
+    if (R <= 3 * lanes) return run_nn<T, 3 * lanes>(m, R, k, A, lda, B, ldb, C, ldc);
+    run_nn<T, 4 * lanes>(m, R, k, A, lda, B, ldb, C, ldc);
 }
 
-template void skinny_gemm(bool, index_t, index_t, index_t, const double*, index_t, const double*, double*);
-template void skinny_gemm(bool, index_t, index_t, index_t, const float*, index_t, const float*, float*);
+template void skinny_gemm(bool, index_t, index_t, index_t, const double*, index_t, const double*, index_t, double*,
+                          index_t);
+template void skinny_gemm(bool, index_t, index_t, index_t, const float*, index_t, const float*, index_t, float*, index_t);
 
 }  // namespace facto::detail
