@@ -104,7 +104,7 @@ void check_nonzero(const char* who, double norm_sq) {
 template <class T>
 void dense_times(const basic_matrix<T>& A, const basic_matrix<T>& B, basic_matrix<T>& Y) {
     const index_t rows = A.rows(), cols = A.cols(), k = B.cols();
-    if (Y.rows() != rows || Y.cols() != k) Y.resize(rows, k);
+    Y.reshape_for_overwrite(rows, k);
     if (k <= detail::skinny_max_cols<T>) detail::skinny_gemm(false, rows, k, cols, A.data(), cols, B.data(), Y.data());
     else detail::gemm(false, false, rows, k, cols, T(1), A.data(), cols, B.data(), k, T(0), Y.data(), k);
 }
@@ -135,7 +135,7 @@ struct dense_products {
     void trans_times(const basic_matrix<T>& W, basic_matrix<T>& Q) const {
         if (!Xt.empty()) return dense_times(Xt, W, Q);
         const index_t m = X.rows(), n = X.cols(), k = W.cols();
-        if (Q.rows() != n || Q.cols() != k) Q.resize(n, k);
+        Q.reshape_for_overwrite(n, k);
         if (k <= detail::skinny_max_cols<T>) detail::skinny_gemm(true, n, k, m, X.data(), n, W.data(), Q.data());
         else detail::gemm(true, false, n, k, m, T(1), X.data(), n, W.data(), k, T(0), Q.data(), k);
     }
@@ -189,7 +189,7 @@ void csr_times_padded(const basic_csr_matrix<T>& A, const basic_matrix<T>& B, ba
 template <class T>
 void csr_times(const basic_csr_matrix<T>& A, const basic_matrix<T>& B, basic_matrix<T>& Y) {
     const index_t k = B.cols();
-    if (Y.rows() != A.rows || Y.cols() != k) Y.resize(A.rows, k);
+    Y.reshape_for_overwrite(A.rows, k);
     // Small chunks: a few hundred rows of very different lengths (documents) must still balance.
     const index_t chunk = std::max<index_t>(1, A.rows / 256);
     switch ((k + 7) / 8) {
@@ -243,7 +243,7 @@ void gram_into(const basic_matrix<T>& A, basic_matrix<T>& G) {
 #pragma omp parallel for schedule(static) if (detail::worth_parallel(rows * k * k))
     for (index_t b = 0; b < blocks; ++b)
         gram_rows(A.data(), b * block, std::min(rows, (b + 1) * block), k, partial.data() + b * k * k);
-    if (G.rows() != k || G.cols() != k) G.resize(k, k);
+    G.reshape_for_overwrite(k, k);
     std::copy(partial.begin(), partial.begin() + k * k, G.data());
     for (index_t b = 1; b < blocks; ++b)
         for (index_t p = 0; p < k * k; ++p) G.data()[p] += partial[static_cast<std::size_t>(b * k * k + p)];

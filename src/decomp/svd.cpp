@@ -133,12 +133,6 @@ basic_matrix<T> gaussian(index_t rows, index_t cols, std::mt19937_64& rng) {
     return M;
 }
 
-// M with the given shape, its values about to be overwritten (zeroed only when reshaped).
-template <class T>
-void shape_for_overwrite(basic_matrix<T>& M, index_t rows, index_t cols) {
-    if (M.rows() != rows || M.cols() != cols) M.resize(rows, cols);
-}
-
 // Dense operator: the products the range finder needs.
 template <class T>
 struct dense_op {
@@ -151,7 +145,7 @@ struct dense_op {
     // (one pass over A each, 2-3x BLAS's speed on such shapes); wider sketches use BLAS.
     void mul(const basic_matrix<T>& X, basic_matrix<T>& Y) const {
         const index_t m = A.rows(), n = A.cols(), c = X.cols();
-        shape_for_overwrite(Y, m, c);
+        Y.reshape_for_overwrite(m, c);
         constexpr index_t panel = detail::skinny_max_cols<T>;
         if (c == 0) return;
         if (c > 2 * panel) {
@@ -162,7 +156,7 @@ struct dense_op {
             detail::skinny_gemm(false, m, std::min(panel, c - j0), n, A.data(), n, X.data() + j0, c, Y.data() + j0, c);
     }
     void mul_t(const basic_matrix<T>& Y, basic_matrix<T>& X) const {
-        shape_for_overwrite(X, A.cols(), Y.cols());
+        X.reshape_for_overwrite(A.cols(), Y.cols());
         detail::gemm(true, false, A.cols(), Y.cols(), A.rows(), T(1), A.data(), A.cols(), Y.data(), Y.cols(), T(0),
                      X.data(), Y.cols());
     }

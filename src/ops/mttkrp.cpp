@@ -141,7 +141,7 @@ void dense_mttkrp(basic_tensor_view<const T> X, std::span<const basic_matrix<T>>
     for (int m = 0; m < n; ++m) L *= s[static_cast<std::size_t>(m)];
     for (int m = n + 1; m < N; ++m) Rgt *= s[static_cast<std::size_t>(m)];
     const index_t J = s[static_cast<std::size_t>(n)];
-    if (out.rows() != J || out.cols() != R) out.resize(J, R);
+    out.reshape_for_overwrite(J, R);
     if (J == 0 || R == 0) return;
     if (X.size() == 0) {
         out.fill(T(0));

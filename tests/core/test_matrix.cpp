@@ -36,4 +36,17 @@ TEST(Matrix, ResizeFillEquality) {
     EXPECT_TRUE(matrix().empty());
 }
 
+TEST(Matrix, ReshapeForOverwriteReusesStorage) {
+    matrix M(6, 5);
+    const double* before = M.data();
+    M.reshape_for_overwrite(3, 4);
+    EXPECT_EQ(M.rows(), 3);
+    EXPECT_EQ(M.cols(), 4);
+    EXPECT_EQ(M.size(), 12);
+    EXPECT_EQ(M.data(), before);
+    M.reshape_for_overwrite(5, 6);  // back within capacity
+    EXPECT_EQ(M.data(), before);
+    EXPECT_THROW(M.reshape_for_overwrite(-1, 2), invalid_argument);
+}
+
 }  // namespace facto

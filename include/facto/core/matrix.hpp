@@ -56,6 +56,13 @@ public:
         cols_ = check_dim(cols);
         data_.assign(static_cast<std::size_t>(rows * cols), T(0));
     }
+    /// New dimensions, values unspecified, for a result about to be written in full: the
+    /// storage is reused, so a product refilled every iteration is allocated once.
+    void reshape_for_overwrite(index_t rows, index_t cols) {
+        rows_ = check_dim(rows);
+        cols_ = check_dim(cols);
+        data_.resize(static_cast<std::size_t>(rows * cols));
+    }
 
     friend bool operator==(const basic_matrix&, const basic_matrix&) = default;
 
