@@ -156,17 +156,6 @@ basic_matrix<T> split(matrix_ref<T> M, double delta, index_t cap, double& err2, 
     return U;
 }
 
-template <class T>
-double relative_difference(const basic_tensor<T>& A, const basic_tensor<T>& B) {
-    double diff = 0, ref = 0;
-    for (index_t i = 0; i < A.size(); ++i) {
-        const double a = static_cast<double>(A.data()[i]), b = static_cast<double>(B.data()[i]);
-        diff += (a - b) * (a - b);
-        ref += a * a;
-    }
-    return ref > 0 ? std::sqrt(diff / ref) : std::sqrt(diff);
-}
-
 // Thin QR of the m x n row-major matrix A (overwritten by Q, m x min(m, n)); returns R
 // (min(m, n) x n, upper trapezoidal).
 template <class T>
@@ -425,7 +414,7 @@ basic_tt_result<T> tt_round(const basic_tt_tensor<T>& tt, const tt_options& opts
     basic_tt_result<T> res;
     res.tt = basic_tt_tensor<T>(std::move(cores));
     res.rel_error_bound = tnorm > 0 ? std::sqrt(err2) / tnorm : 0;
-    if (opts.check_error) res.rel_error = relative_difference(tt.full(), res.tt.full());
+    if (opts.check_error) res.rel_error = res.tt.relative_error(tt.full());
     return res;
 }
 
