@@ -20,11 +20,12 @@ std::vector<command> add_fmm_kernel_commands(CLI::App& fmm);  // cli/cmd_fmm_ker
 namespace {
 
 struct fmm_search_args {
-    std::string format_text, field = "gf2", start = "standard", from, out, out_npy, keep_all, product;
+    std::string format_text, field = "gf2", start = "standard", from, out, out_npy, keep_all, product,
+        strategy = "levels";
     int target = 0, threads = 0;
     double time_limit = 0;
     std::uint64_t seed = 1, path_limit = 300000, max_flips = 0, plus_after = 0;
-    int pool = 100, plateau = 20, restart = 2;
+    int pool = 20, plateau = 20, restart = 20;
     bool c_ik = false, quiet = false, linear = false;
 };
 
@@ -96,6 +97,7 @@ int run_search(const fmm_search_args& a) {
     o.plateau_walks = a.plateau;
     o.plus_after = a.plus_after;
     o.restart_walks = a.restart;
+    o.strategy = a.strategy == "levels" ? fmm::search_strategy::levels : fmm::search_strategy::runs;
     o.linear_reductions = a.linear;
     install_interrupt_handler();
     o.stop = [] { return interrupt_requested(); };
@@ -192,7 +194,7 @@ command add_fmm_command(CLI::App& parent) {
     search->add_option("--path-limit", sa->path_limit, "Flips without a reduction before a walk restarts.")
         ->option_text("L")
         ->check(integer_at_least(1));
-    search->add_option("--pool", sa->pool, "Schemes kept at the best rank, per thread.")
+    search->add_option("--pool", sa->pool, "Schemes kept per rank (levels) or at the best rank (runs), per thread.")
         ->option_text("P")
         ->check(integer_at_least(1));
     search->add_option("--plateau", sa->plateau, "Failed walks in a row before walks start with a plus-transition.")
@@ -209,10 +211,19 @@ command add_fmm_command(CLI::App& parent) {
                        "(0: never).")
         ->option_text("F");
     search->add_option("--restart", sa->restart,
-                       "After W failed walks in a row, start a new run from the start scheme, keeping the best "
-                       "schemes (0: never).")
+                       "After W failed walks in a row: levels: go on from the next non-empty pool below, or "
+                       "start over from the start scheme when there is none; runs: start a new run from the "
+                       "start scheme, keeping the best schemes (use 2 with runs). 0: never.")
         ->option_text("W")
         ->check(integer_at_least(0));
+    search->add_option("--strategy", sa->strategy,
+                       "levels: a pool of schemes per rank, filled by walks from the pool above that stop at "
+                       "their first reduction (--pool schemes per rank; the search moves down when the pool "
+                       "below is full or after --restart failed walks); runs: independent runs from the start "
+                       "scheme, each following every reduction it finds (faster only on the smallest formats).")
+        ->option_text("KIND")
+        ->check(CLI::IsMember({"runs", "levels"}))
+        ->default_str("levels");
     search->add_flag("-q,--quiet", sa->quiet, "No progress lines on stderr.");
 
     CLI::App* verify = app->add_subcommand("verify", "check a scheme exactly (Brent equations over GF(2), Z or Q)");
@@ -244,8 +255,8 @@ command add_fmm_command(CLI::App& parent) {
     m.description =
         "Searches for matrix multiplication schemes of low rank by random walks on the flip graph over GF(2) "
         "(Kauers and Moosbauer): flips keep the rank, reductions lower it, plus-transitions raise it by one to "
-        "leave a plateau. Each thread keeps a pool of schemes at its best rank and restarts its walks from "
-        "them. Progress goes to stderr; the best scheme to --out or stdout. Ctrl-C stops the search and still "
+        "leave a plateau. Each thread makes runs from the start scheme, keeping a pool of schemes at its best "
+        "rank, or (--strategy levels) keeps a pool for every rank and fills each from the one above. Progress goes to stderr; the best scheme to --out or stdout. Ctrl-C stops the search and still "
         "writes the best scheme (exit status 130). 'lift' turns a GF(2) scheme into one over the integers "
         "(Hensel lifting, then signs in {-1,0,1} where possible), 'verify' checks any scheme exactly, "
         "'codegen' writes C++ for its recursive multiplication and 'bench' times that against BLAS.";
@@ -256,6 +267,7 @@ command add_fmm_command(CLI::App& parent) {
                    " facto fmm search 3,3,3 --target 23 -o s333.txt\n"
                    " facto fmm search 4,4,4 --target 49 --threads 2 --time-limit 600 -o s444.txt\n"
                    " facto fmm search 4,4,4 --start strassen --target 47  # below Strassen squared\n"
+                   " facto fmm search 3,4,5 --target 48 -j2           # a minute or two\n"
                    " facto fmm search 3,2,3 --product aat --target 11  # lower triangle of A A^T, A 3x2\n"
                    " facto fmm verify s333.txt\n"
                    " facto fmm lift s333.txt -o s333z.txt           # integer coefficients, verified\n"

@@ -206,6 +206,11 @@ has "progress ends with the runs by lowest rank" err.txt "runs by lowest rank (r
 run "search with linear reductions" 0 "$FACTO" fmm search 3,3,3 --target 23 -j1 --seed 1 -q --linear -o st333.txt
 run "verify <3,3,3> rank 23" 0 "$FACTO" fmm verify st333.txt
 has "verify <3,3,3> says rank 23" out.txt "rank 23"
+run "search by levels" 0 "$FACTO" fmm search 3,3,3 --strategy levels --pool 10 --target 23 -j1 --seed 2 -q -o stlv.txt
+run "verify the levels result" 0 "$FACTO" fmm verify stlv.txt
+has "levels reached rank 23" out.txt "rank 23"
+run "unknown strategy" 2 "$FACTO" fmm search 3,3,3 --strategy deep --target 23
+has "strategy error names the option" err.txt "--strategy"
 run "format with two numbers" 2 "$FACTO" fmm search 2,2 --target 7
 has "format error says expected" err.txt "expected N,M,P"
 run "format with mixed separators" 2 "$FACTO" fmm search 2x2,2 --target 7

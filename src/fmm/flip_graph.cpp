@@ -489,6 +489,91 @@ search_result search(const scheme& start, const search_options& opts) {
             if (static_cast<int>(pool.size()) < opts.pool_size) pool.push_back(std::move(s));
             else pool[below(rng, pool.size())] = std::move(s);
         };
+        // A lower rank than the thread's best: keep it, tell the others; true on the target.
+        auto improve = [&](const flip_walker& w) {
+            st.best_rank = w.rank();
+            st.pool = {w.current()};
+            int g = global_best.load();
+            while (st.best_rank < g && !global_best.compare_exchange_weak(g, st.best_rank)) {
+            }
+            const bool new_global = st.best_rank < g;  // else another thread got there first
+            const bool done = reached();
+            if (done) {
+                st.target_flips = st.flips;
+                std::uint64_t cur = winner_flips.load();
+                while (st.flips < cur && !winner_flips.compare_exchange_weak(cur, st.flips)) {
+                }
+            }
+            total_flips += unreported;
+            unreported = 0;
+            report(new_global);
+            return done;
+        };
+        if (opts.strategy == search_strategy::levels) {
+            // Pools per rank: walks start from a random member of the pool at the current level
+            // and end at their first reduction, whose scheme joins the pool of its rank; the
+            // search moves down to a full pool, or to the next non-empty one after restart_walks
+            // failed walks in a row. Selection: regions that reduce often fill the pools below,
+            // where independent runs follow the first reduction they meet.
+            std::vector<std::vector<scheme>> levels(first.rank() + 1);
+            int level = first.rank();
+            levels[level] = {first};
+            auto lowest = [&] {  // the lowest rank with a scheme; pools below `level` fill up
+                int r = 0;
+                while (levels[r].empty()) ++r;
+                return r;
+            };
+            for (;;) {
+                if (opts.restart_walks && failed_walks >= opts.restart_walks) {
+                    failed_walks = 0;
+                    int below_level = level - 1;
+                    while (below_level >= 0 && levels[below_level].empty()) --below_level;
+                    if (below_level >= 0) {
+                        level = below_level;  // stuck: go on from the schemes found below
+                    } else if (level < first.rank()) {
+                        ++st.run_lowest[level];  // stuck with nothing below: start over
+                        for (auto& l : levels) l.clear();
+                        level = first.rank();
+                        levels[level] = {first};
+                    }
+                }
+                auto& pool = levels[level];
+                flip_walker w(pool[below(rng, pool.size())], opts.linear_reductions);
+                if (failed_walks >= opts.plateau_walks) w.plus_transition(rng);
+                bool stop_now = false;
+                for (std::uint64_t path = 0; path < opts.path_limit && w.rank() >= level; ++path) {
+                    if (!w.random_flip(rng) && !w.plus_transition(rng)) {
+                        stop_now = true;  // rank <= 1: nowhere to go
+                        break;
+                    }
+                    ++st.flips, ++unreported;
+                    if ((st.flips & 1023) == 0 && must_stop()) {
+                        stop_now = true;
+                        break;
+                    }
+                }
+                if (w.rank() < st.best_rank && improve(w)) {
+                    ++st.run_lowest[w.rank()];
+                    return;
+                }
+                if (w.rank() == st.best_rank) keep(st.pool, w.current());
+                if (w.rank() < level) {
+                    keep(levels[w.rank()], w.current());
+                    failed_walks = 0;
+                } else {
+                    ++failed_walks;
+                }
+                for (int r = 0; r < level; ++r)  // down to the lowest full pool
+                    if (static_cast<int>(levels[r].size()) >= opts.pool_size) {
+                        level = r, failed_walks = 0;
+                        break;
+                    }
+                if (stop_now || must_stop()) break;
+            }
+            ++st.run_lowest[lowest()];
+            total_flips += unreported;
+            return;
+        }
         for (;;) {
             if (opts.restart_walks && failed_walks >= opts.restart_walks) {
                 ++st.run_lowest[run_rank];
@@ -523,27 +608,9 @@ search_result search(const scheme& start, const search_options& opts) {
                     path = 0;
                     if (run_rank == st.best_rank) keep(st.pool, run_pool.front());
                 }
-                if (w.rank() < st.best_rank) {
-                    st.best_rank = w.rank();
-                    st.pool = {w.current()};
-                    int g = global_best.load();
-                    while (st.best_rank < g && !global_best.compare_exchange_weak(g, st.best_rank)) {
-                    }
-                    const bool new_global = st.best_rank < g;  // else another thread got there first
-                    if (reached()) {
-                        st.target_flips = st.flips;
-                        std::uint64_t cur = winner_flips.load();
-                        while (st.flips < cur && !winner_flips.compare_exchange_weak(cur, st.flips)) {
-                        }
-                        total_flips += unreported;
-                        unreported = 0;
-                        report(new_global);
-                        ++st.run_lowest[run_rank];
-                        return;
-                    }
-                    total_flips += unreported;
-                    unreported = 0;
-                    report(new_global);
+                if (w.rank() < st.best_rank && improve(w)) {
+                    ++st.run_lowest[run_rank];
+                    return;
                 }
                 if ((st.flips & 1023) == 0 && must_stop()) {
                     stop_now = true;

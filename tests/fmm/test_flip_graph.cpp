@@ -195,7 +195,7 @@ TEST(FmmSearch, SameSeedSameResult) {
         EXPECT_EQ(a.flips, b.flips);
         ASSERT_EQ(a.best_pool.size(), b.best_pool.size());
         for (std::size_t i = 0; i < a.best_pool.size(); ++i) EXPECT_EQ(a.best_pool[i].terms, b.best_pool[i].terms);
-        o.seed = 18;
+        o.seed = 17 + static_cast<std::uint64_t>(threads);  // walkers with other seeds than a's
         const search_result c = search(standard_scheme(3, 3, 3), o);
         EXPECT_NE(a.best.terms, c.best.terms);
     }
@@ -296,6 +296,45 @@ TEST(FmmSearch, RestartsKeepTheBestAndAreDeterministic) {
     EXPECT_GT(a.run_lowest[a.best.rank()], 0u);
     EXPECT_GT(runs, 2u);
     EXPECT_EQ(a.run_lowest, b.run_lowest);
+}
+
+TEST(FmmSearch, LevelsReachKnownRanksDeterministically) {
+    search_options o;
+    o.strategy = search_strategy::levels;
+    o.target_rank = 23;
+    o.seed = 2;
+    o.pool_size = 10;
+    o.max_flips = 100000000;
+    o.path_limit = 100000;
+    const search_result r = search(standard_scheme(3, 3, 3), o);
+    EXPECT_TRUE(r.reached_target) << "best " << r.best.rank() << " after " << r.flips << " flips";
+    EXPECT_TRUE(verify(r.best).ok);
+
+    // Without a target: short walks stall at every level, so runs start over (counted by their
+    // lowest rank), the pools stay within pool_size, and two threads give the same result twice.
+    o.target_rank = 0;
+    o.threads = 2;
+    o.max_flips = 300000;
+    o.path_limit = 3000;
+    o.restart_walks = 4;
+    const search_result a = search(standard_scheme(3, 3, 3), o);
+    const search_result b = search(standard_scheme(3, 3, 3), o);
+    EXPECT_TRUE(verify(a.best).ok);
+    EXPECT_LT(a.best.rank(), a.start_rank);
+    EXPECT_EQ(a.best.terms, b.best.terms);
+    EXPECT_EQ(a.flips, b.flips);
+    EXPECT_EQ(a.run_lowest, b.run_lowest);
+    EXPECT_LE(a.best_pool.size(), 2u * o.pool_size);
+    for (const scheme& s : a.best_pool) {
+        EXPECT_EQ(s.rank(), a.best.rank());
+        EXPECT_TRUE(verify(s).ok);
+    }
+    std::uint64_t runs = 0;
+    for (int r = 0; r <= a.start_rank; ++r) {
+        runs += a.run_lowest[r];
+        if (r < a.best.rank()) EXPECT_EQ(a.run_lowest[r], 0u) << "rank " << r;
+    }
+    EXPECT_GT(runs, 2u);
 }
 
 TEST(FmmFlipWalker, LinearDependenceReductionConstructed) {

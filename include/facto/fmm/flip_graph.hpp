@@ -59,24 +59,42 @@ struct search_progress {
     bool improved = false;    ///< this report is a new best rank (else a periodic report)
 };
 
+/// How a search thread organizes its walks (docs/fmm.md, "Search").
+enum class search_strategy {
+    /// Independent runs: a run follows every reduction it finds, keeps a pool at its own lowest
+    /// rank, and starts over from the start scheme after restart_walks failed walks in a row.
+    runs,
+    /// A pool per rank (Kauers and Moosbauer): walks start from a random member of the pool at
+    /// the current level and stop at their first reduction, whose scheme joins the pool below;
+    /// the search moves down when that pool holds pool_size schemes, or after restart_walks
+    /// failed walks in a row (starting over when nothing lies below).
+    levels,
+};
+
 /// Options of search().
 struct search_options {
+    /// levels by default: faster to every target measured (<4,4,4> to 49, median 10 s against
+    /// 26 s; <3,3,4>, <3,3,5>, <3,4,4>, <2,5,5> to their best known ranks, which runs did not
+    /// reach; docs/fmm.md "Levels against runs").
+    search_strategy strategy = search_strategy::levels;
     int target_rank = 0;              ///< stop when a scheme of this rank is found; 0: no target
     int threads = 1;                  ///< independent walkers, seeds seed, seed+1, ...
     std::uint64_t seed = 1;
     double time_limit = 0;            ///< seconds; 0: none
     std::uint64_t max_flips = 0;      ///< per thread; 0: none (then a target, time or stop is needed)
     std::uint64_t path_limit = 300000;   ///< flips without a reduction before a walk restarts
-    int pool_size = 100;              ///< schemes kept per rank (per thread)
+    int pool_size = 20;               ///< schemes kept per rank (per thread)
     int plateau_walks = 20;           ///< failed walks in a row before walks start with a plus-transition
     /// Flips without a rank change, at the best rank, before a plus-transition within a walk
     /// (so the walk wanders between ranks r and r+1 and can reach r-1); 0: never.
     std::uint64_t plus_after = 0;
-    /// Failed walks in a row after which a thread starts a new run from the start scheme (its
-    /// best schemes are kept); different runs stall at different ranks, and a run that gets far
-    /// gets there fast, so short runs win for <4,4,4> (to 49 over seeds 1-10: median 122 M flips
-    /// with 2, 442 M with 10; docs/fmm.md "Search"). <3,4,5> did better with 10. 0: never.
-    int restart_walks = 2;
+    /// search_strategy::levels: failed walks in a row after which the search moves to the next
+    /// non-empty pool below, or starts over when there is none. search_strategy::runs: failed
+    /// walks in a row after which a thread starts a new run from the start scheme (its best
+    /// schemes are kept); different runs stall at different ranks, and a run that gets far gets
+    /// there fast, so short runs win there: use 2 (<4,4,4> to 49 over seeds 1-10: median 122 M
+    /// flips with 2, 442 M with 10; docs/fmm.md "Search"). 0: never.
+    int restart_walks = 20;
     /// Linear-dependence reductions (flip_walker) besides the two-shared-factor merges. Off by
     /// default: measured slower to a target (docs/fmm.md, "Moves").
     bool linear_reductions = false;
@@ -103,11 +121,12 @@ struct search_result {
     std::vector<std::uint64_t> run_lowest;
 };
 
-/// Flip-graph search from `start` toward lower rank. Each thread walks from a random member of
-/// its own pool of schemes at its lowest rank; a walk that makes path_limit flips without a
-/// reduction adds its end scheme to the pool and restarts; after plateau_walks such walks in a
-/// row the next walk begins with a plus-transition. Stops on the target rank, max_flips,
-/// time_limit or the stop flag. With a target or max_flips alone the result depends only on
+/// Flip-graph search from `start` toward lower rank. With search_strategy::runs, each thread
+/// walks from a random member of its own pool of schemes at its lowest rank; a walk that makes
+/// path_limit flips without a reduction adds its end scheme to the pool and restarts; after
+/// plateau_walks such walks in a row the next walk begins with a plus-transition. With
+/// search_strategy::levels, each thread keeps a pool per rank (see there). Stops on the target
+/// rank, max_flips, time_limit or the stop flag. With a target or max_flips alone the result depends only on
 /// the seed and the thread count: when a thread reaches the target after F flips, the others
 /// go on until they reach it or pass F flips, and the thread with the fewest flips wins.
 search_result search(const scheme& start, const search_options& opts);
