@@ -418,28 +418,28 @@ class mf_result:
     @property
     def seconds(self) -> float: ...
 
-def als_explicit(R: RatingsInput, rank: int = 10, *, max_iters: int = 15, reg: float = 0.05, bias_reg: float = 0.05,
+def als_explicit(R: RatingsInput, rank: int = 10, *, max_iters: int = 15, reg: float = 0.05, bias_reg: float = 2.0,
                  biases: bool = True, center: bool = False, reg_exponent: float = 1.0, tol: float = 0.0, seed: int = 0,
                  threads: int = 0, init_scale: float = 0.1, svd_start: bool = True, learning_rate: float = 0.01,
                  lr_decay: float = 0.95, sgd_blocks: int = 16, alpha: float = 10.0, solver: str = "cg",
                  cg_steps: int = 3, validation: Optional[RatingsInput] = None,
                  on_iteration: Optional[Callable[[mf_iteration], Optional[bool]]] = None,
                  progress: bool = False) -> mf_result: ...
-def sgd_explicit(R: RatingsInput, rank: int = 10, *, max_iters: int = 15, reg: float = 0.05, bias_reg: float = 0.05,
+def sgd_explicit(R: RatingsInput, rank: int = 10, *, max_iters: int = 20, reg: float = 0.05, bias_reg: float = 0.05,
                  biases: bool = True, center: bool = False, reg_exponent: float = 1.0, tol: float = 0.0, seed: int = 0,
                  threads: int = 0, init_scale: float = 0.1, svd_start: bool = True, learning_rate: float = 0.01,
                  lr_decay: float = 0.95, sgd_blocks: int = 16, alpha: float = 10.0, solver: str = "cg",
                  cg_steps: int = 3, validation: Optional[RatingsInput] = None,
                  on_iteration: Optional[Callable[[mf_iteration], Optional[bool]]] = None,
                  progress: bool = False) -> mf_result: ...
-def als_implicit(R: RatingsInput, rank: int = 10, *, max_iters: int = 15, reg: float = 0.05, bias_reg: float = 0.05,
+def als_implicit(R: RatingsInput, rank: int = 10, *, max_iters: int = 15, reg: float = 0.1, bias_reg: float = 0.05,
                  biases: bool = True, center: bool = False, reg_exponent: float = 1.0, tol: float = 0.0, seed: int = 0,
                  threads: int = 0, init_scale: float = 0.1, svd_start: bool = True, learning_rate: float = 0.01,
                  lr_decay: float = 0.95, sgd_blocks: int = 16, alpha: float = 10.0, solver: str = "cg",
                  cg_steps: int = 3, validation: Optional[RatingsInput] = None,
                  on_iteration: Optional[Callable[[mf_iteration], Optional[bool]]] = None,
                  progress: bool = False) -> mf_result: ...
-def bpr(R: RatingsInput, rank: int = 10, *, max_iters: int = 15, reg: float = 0.05, bias_reg: float = 0.05,
+def bpr(R: RatingsInput, rank: int = 10, *, max_iters: int = 30, reg: float = 0.01, bias_reg: float = 0.01,
         biases: bool = True, center: bool = False, reg_exponent: float = 1.0, tol: float = 0.0, seed: int = 0,
         threads: int = 0, init_scale: float = 0.1, svd_start: bool = True, learning_rate: float = 0.01,
         lr_decay: float = 0.95, sgd_blocks: int = 16, alpha: float = 10.0, solver: str = "cg",

@@ -606,7 +606,15 @@ global_mean=0.0, implicit=False) builds one from arrays. Attributes are read-onl
         {mf_method::bpr, "Bayesian personalized ranking (Rendle et al. 2009) by sequential SGD (deterministic for a seed).\n"},
     };
     static const char* names[] = {"als_explicit", "sgd_explicit", "als_implicit", "bpr"};
+    // The defaults of `facto recommend fit --method`, so both interfaces fit the same model:
+    // count-weighted ALS wants a heavier (unweighted) bias penalty than SGD's per-rating one.
+    struct method_defaults {
+        int max_iters;
+        double reg, bias_reg;
+    };
+    static const method_defaults defaults[] = {{15, 0.05, 2.0}, {20, 0.05, 0.05}, {15, 0.1, 0.05}, {30, 0.01, 0.01}};
     for (const auto& [method, head] : methods) {
+        const method_defaults& d = defaults[static_cast<int>(method)];
         const std::string doc = std::string(head) + mf_doc;
         const mf_method mth = method;
         m.def(
@@ -619,8 +627,8 @@ global_mean=0.0, implicit=False) builds one from arrays. Attributes are read-onl
                               init_scale, svd_start, learning_rate, lr_decay, sgd_blocks, alpha, solver, cg_steps,
                               validation, on_iteration, progress);
             },
-            py::arg("R"), py::arg("rank") = 10, py::kw_only(), py::arg("max_iters") = 15, py::arg("reg") = 0.05,
-            py::arg("bias_reg") = 0.05, py::arg("biases") = true, py::arg("center") = false,
+            py::arg("R"), py::arg("rank") = 10, py::kw_only(), py::arg("max_iters") = d.max_iters,
+            py::arg("reg") = d.reg, py::arg("bias_reg") = d.bias_reg, py::arg("biases") = true, py::arg("center") = false,
             py::arg("reg_exponent") = 1.0, py::arg("tol") = 0.0, py::arg("seed") = 0, py::arg("threads") = 0,
             py::arg("init_scale") = 0.1, py::arg("svd_start") = true, py::arg("learning_rate") = 0.01,
             py::arg("lr_decay") = 0.95, py::arg("sgd_blocks") = 16, py::arg("alpha") = 10.0,

@@ -3,6 +3,7 @@ SGD, implicit ALS and BPR on planted data, predictions, top-k, similar items and
 NumPy references, the metrics against naive code, the CLI, and errors."""
 import json
 import os
+import re
 import subprocess
 
 import numpy as np
@@ -388,3 +389,28 @@ def test_explicit_als_same_as_cli(cli, tmp_path):
         np.testing.assert_array_equal(np.load(out / f"{name}.npy"), getattr(r.model, name))
     report = json.loads((out / "report.json").read_text())
     assert [h["objective"] for h in report["history"]] == [h.objective for h in r.history]
+
+
+def doc_defaults(fn):
+    """Keyword defaults from pybind11's signature line, e.g. {'reg': 0.05, ...}."""
+    line = fn.__doc__.splitlines()[0]
+    return {k: float(v) for k, v in re.findall(r"(\w+): (?:int|float) = ([-\d.e]+)", line)}
+
+
+@pytest.mark.parametrize("fn,args", [(facto.als_explicit, []), (facto.sgd_explicit, ["--method", "sgd"]),
+                                     (facto.als_implicit, ["--implicit"]), (facto.bpr, ["--method", "bpr"])])
+def test_defaults_same_as_cli(cli, tmp_path, fn, args):
+    # Both interfaces fit the same model when the user gives no options.
+    T, _ = planted_ratings(nu=8, ni=6, seed=2)
+    lines = [f"{T.user[t]}\t{T.item[t]}\t{T.value[t]:.3f}" for t in range(len(T))]
+    (tmp_path / "r.tsv").write_text("\n".join(lines) + "\n")
+    done = subprocess.run([cli, "recommend", "fit", str(tmp_path / "r.tsv"), *args, "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    cli_params = json.loads((tmp_path / "out" / "report.json").read_text())["parameters"]
+    py = doc_defaults(fn)
+    assert py["max_iters"] == cli_params["iters"]
+    assert py["rank"] == cli_params["rank"]
+    assert py["reg"] == cli_params["reg"]
+    if "bias_reg" in cli_params:
+        assert py["bias_reg"] == cli_params["bias_reg"]
