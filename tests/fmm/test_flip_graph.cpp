@@ -71,6 +71,28 @@ scheme add_dependent_term(scheme s, int q, int b, std::size_t k, factor_t X) {
     return s;
 }
 
+// Two searches with the same options and several runs: the same result, every kept scheme at
+// the best rank and valid, and the same runs by lowest rank: none below the best rank, some at
+// it, more than two in all.
+void expect_repeatable_runs(const search_result& a, const search_result& b) {
+    EXPECT_TRUE(verify(a.best).ok);
+    EXPECT_EQ(a.best.terms, b.best.terms);
+    ASSERT_EQ(a.best_pool.size(), b.best_pool.size());
+    for (const scheme& s : a.best_pool) {
+        EXPECT_EQ(s.rank(), a.best.rank());
+        EXPECT_TRUE(verify(s).ok);
+    }
+    ASSERT_EQ(a.run_lowest.size(), static_cast<std::size_t>(a.start_rank + 1));
+    std::uint64_t runs = 0;
+    for (int r = 0; r <= a.start_rank; ++r) {
+        runs += a.run_lowest[r];
+        if (r < a.best.rank()) EXPECT_EQ(a.run_lowest[r], 0u) << "rank " << r;
+    }
+    EXPECT_GT(a.run_lowest[a.best.rank()], 0u);
+    EXPECT_GT(runs, 2u);
+    EXPECT_EQ(a.run_lowest, b.run_lowest);
+}
+
 }  // namespace
 
 TEST(FmmFlipWalker, ManyRandomFlipsStayExact) {
@@ -256,6 +278,7 @@ TEST(FmmSearch, EndsFromASchemeWithoutFlips) {
 
 TEST(FmmSearch, PlusTransitionsInWalksStayExactAndDeterministic) {
     search_options o;
+    o.strategy = search_strategy::runs;  // plus_after acts in runs only
     o.seed = 4;
     o.max_flips = 100000;
     o.path_limit = 20000;
@@ -270,6 +293,7 @@ TEST(FmmSearch, PlusTransitionsInWalksStayExactAndDeterministic) {
 
 TEST(FmmSearch, RestartsKeepTheBestAndAreDeterministic) {
     search_options o;
+    o.strategy = search_strategy::runs;
     o.seed = 6;
     o.threads = 2;
     o.max_flips = 100000;
@@ -277,25 +301,9 @@ TEST(FmmSearch, RestartsKeepTheBestAndAreDeterministic) {
     o.restart_walks = 3;
     const search_result a = search(standard_scheme(3, 3, 3), o);
     const search_result b = search(standard_scheme(3, 3, 3), o);
-    EXPECT_TRUE(verify(a.best).ok);
     EXPECT_LE(a.best.rank(), 25);
-    EXPECT_EQ(a.best.terms, b.best.terms);
-    ASSERT_EQ(a.best_pool.size(), b.best_pool.size());
-    for (const scheme& s : a.best_pool) {
-        EXPECT_EQ(s.rank(), a.best.rank());
-        EXPECT_TRUE(verify(s).ok);
-    }
-    // Runs by lowest rank: several runs (path 2000 x 3 walks per stall in 100000 flips per
-    // thread), none below the best rank, some at it, none above the start, and the same counts.
-    ASSERT_EQ(a.run_lowest.size(), static_cast<std::size_t>(a.start_rank + 1));
-    std::uint64_t runs = 0;
-    for (int r = 0; r <= a.start_rank; ++r) {
-        runs += a.run_lowest[r];
-        if (r < a.best.rank()) EXPECT_EQ(a.run_lowest[r], 0u) << "rank " << r;
-    }
-    EXPECT_GT(a.run_lowest[a.best.rank()], 0u);
-    EXPECT_GT(runs, 2u);
-    EXPECT_EQ(a.run_lowest, b.run_lowest);
+    // Several runs: path 2000 x 3 walks per stall in 100000 flips per thread.
+    expect_repeatable_runs(a, b);
 }
 
 TEST(FmmSearch, LevelsReachKnownRanksDeterministically) {
@@ -310,8 +318,8 @@ TEST(FmmSearch, LevelsReachKnownRanksDeterministically) {
     EXPECT_TRUE(r.reached_target) << "best " << r.best.rank() << " after " << r.flips << " flips";
     EXPECT_TRUE(verify(r.best).ok);
 
-    // Without a target: short walks stall at every level, so runs start over (counted by their
-    // lowest rank), the pools stay within pool_size, and two threads give the same result twice.
+    // Without a target: short walks stall at every level, so runs start over, the pools stay
+    // within pool_size, and two threads give the same result twice.
     o.target_rank = 0;
     o.threads = 2;
     o.max_flips = 300000;
@@ -319,22 +327,10 @@ TEST(FmmSearch, LevelsReachKnownRanksDeterministically) {
     o.restart_walks = 4;
     const search_result a = search(standard_scheme(3, 3, 3), o);
     const search_result b = search(standard_scheme(3, 3, 3), o);
-    EXPECT_TRUE(verify(a.best).ok);
     EXPECT_LT(a.best.rank(), a.start_rank);
-    EXPECT_EQ(a.best.terms, b.best.terms);
     EXPECT_EQ(a.flips, b.flips);
-    EXPECT_EQ(a.run_lowest, b.run_lowest);
     EXPECT_LE(a.best_pool.size(), 2u * o.pool_size);
-    for (const scheme& s : a.best_pool) {
-        EXPECT_EQ(s.rank(), a.best.rank());
-        EXPECT_TRUE(verify(s).ok);
-    }
-    std::uint64_t runs = 0;
-    for (int r = 0; r <= a.start_rank; ++r) {
-        runs += a.run_lowest[r];
-        if (r < a.best.rank()) EXPECT_EQ(a.run_lowest[r], 0u) << "rank " << r;
-    }
-    EXPECT_GT(runs, 2u);
+    expect_repeatable_runs(a, b);
 }
 
 TEST(FmmFlipWalker, LinearDependenceReductionConstructed) {
