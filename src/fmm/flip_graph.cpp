@@ -480,10 +480,6 @@ search_result search(const scheme& start, const search_options& opts) {
             winner_flips = 0;
             return;
         }
-        // The current run: its pool and rank. A run restarts from `first` after restart_walks
-        // failed walks in a row; st.pool keeps the best schemes over all runs.
-        std::vector<scheme> run_pool = st.pool;
-        int run_rank = st.best_rank;
         auto keep = [&](std::vector<scheme>& pool, scheme s) {
             if (std::any_of(pool.begin(), pool.end(), [&](const scheme& q) { return same_terms(q, s); })) return;
             if (static_cast<int>(pool.size()) < opts.pool_size) pool.push_back(std::move(s));
@@ -574,6 +570,10 @@ search_result search(const scheme& start, const search_options& opts) {
             total_flips += unreported;
             return;
         }
+        // The current run: its pool and rank. A run restarts from `first` after restart_walks
+        // failed walks in a row; st.pool keeps the best schemes over all runs.
+        std::vector<scheme> run_pool = st.pool;
+        int run_rank = st.best_rank;
         for (;;) {
             if (opts.restart_walks && failed_walks >= opts.restart_walks) {
                 ++st.run_lowest[run_rank];
