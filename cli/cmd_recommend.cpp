@@ -190,22 +190,26 @@ loaded_ratings load_ratings(const ratings_input& in) {
     return r;
 }
 
-// The method defaults documented in the options.
+mf_method method_of(const model_settings& s) {
+    if (s.method == "bpr") return mf_method::bpr;
+    if (s.implicit) return mf_method::als_implicit;
+    return s.method == "sgd" ? mf_method::sgd_explicit : mf_method::als_explicit;
+}
+
+// The method's defaults (default_options, as documented in the options), then what was given.
 mf_options options_of(const model_settings& s) {
-    mf_options o;
-    const bool sgd = s.method == "sgd", bpr_method = s.method == "bpr";
+    mf_options o = default_options(method_of(s));
     o.rank = s.rank;
-    o.max_iters = s.iters > 0 ? s.iters : sgd ? 20 : bpr_method ? 30 : 15;
-    const bool implicit = s.implicit || bpr_method;
-    o.reg = !std::isnan(s.reg) ? s.reg : sgd ? 0.05 : bpr_method ? 0.01 : implicit ? 0.1 : 0.05;
-    o.bias_reg = !std::isnan(s.bias_reg) ? s.bias_reg : sgd ? 0.05 : bpr_method ? 0.01 : 2.0;
+    if (s.iters > 0) o.max_iters = s.iters;
+    if (!std::isnan(s.reg)) o.reg = s.reg;
+    if (!std::isnan(s.bias_reg)) o.bias_reg = s.bias_reg;
     o.reg_exponent = s.reg_exponent;
     o.biases = s.biases == "all";
     o.center = s.biases == "mean";
     o.alpha = s.alpha;
     o.solver = s.solver == "cholesky" ? implicit_solver::cholesky : implicit_solver::cg;
     o.cg_steps = s.cg_steps;
-    o.learning_rate = !std::isnan(s.learning_rate) ? s.learning_rate : 0.05;
+    if (!std::isnan(s.learning_rate)) o.learning_rate = s.learning_rate;
     o.lr_decay = s.lr_decay;
     o.tol = s.tol;
     o.seed = s.seed;
@@ -225,13 +229,6 @@ void check_settings(model_settings& s) {
 std::string method_name(const model_settings& s) {
     if (s.method == "bpr") return "bpr";
     return (s.implicit ? "implicit-" : "") + s.method;
-}
-
-mf_result fit(const csr_matrix& R, const model_settings& s, const mf_options& o) {
-    if (s.method == "bpr") return bpr(R, o);
-    if (s.implicit) return als_implicit(R, o);
-    if (s.method == "sgd") return sgd_explicit(R, o);
-    return als_explicit(R, o);
 }
 
 // ---- progress --------------------------------------------------------------------------------
@@ -445,7 +442,7 @@ int run_fit(fit_args& a) {
     install_interrupt_handler();
     mf_progress show(o.max_iters, parse_progress_mode(a.model.progress));
     o.on_iteration = [&show](const mf_iteration& it) { return show(it); };
-    const mf_result res = fit(R, a.model, o);
+    const mf_result res = fit(method_of(a.model), R, o);
     show.finish(res);
     const mf_model& m = res.model;
 
@@ -614,7 +611,7 @@ int run_eval(eval_args& a) {
         json jf = {{"fold", f + 1}, {"train", train.nnz()}, {"test", test.nnz()}};
         mf_options oo = o;
         oo.on_iteration = [](const mf_iteration&) { return !interrupt_requested(); };
-        const mf_result model = fit(train, a.model, oo);
+        const mf_result model = fit(method_of(a.model), train, oo);
         if (model.interrupted) throw usage_error("interrupted");
         if (!a.model.implicit) {
             mf_options bo = oo;

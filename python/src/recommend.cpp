@@ -248,15 +248,12 @@ implicit_solver parse_solver(const std::string& s) {
     throw invalid_argument("als_implicit: solver must be 'cg' or 'cholesky', found '" + s + "'");
 }
 
-enum class mf_method { als_explicit, sgd_explicit, als_implicit, bpr };
-
 mf_result run_mf(mf_method method, py::object R_obj, index_t rank, int max_iters, double reg, double bias_reg,
                  bool biases, bool center, double reg_exponent, double tol, std::uint64_t seed, int threads,
                  double init_scale, bool svd_start, double learning_rate, double lr_decay, int sgd_blocks,
                  double alpha, const std::string& solver, int cg_steps, py::object validation,
                  py::object on_iteration, bool progress) {
-    static const char* names[] = {"als_explicit", "sgd_explicit", "als_implicit", "bpr"};
-    const char* who = names[static_cast<int>(method)];
+    const char* who = mf_method_name(method);
     const bool implicit = method == mf_method::als_implicit || method == mf_method::bpr;
     // As the CLI: repeated pairs are averaged for ratings, summed for interaction counts.
     const duplicate_policy dup = implicit ? duplicate_policy::sum : duplicate_policy::mean;
@@ -301,12 +298,7 @@ mf_result run_mf(mf_method method, py::object R_obj, index_t rank, int max_iters
     mf_result r;
     {
         py::gil_scoped_release release;
-        switch (method) {
-        case mf_method::als_explicit: r = als_explicit(R, o); break;
-        case mf_method::sgd_explicit: r = sgd_explicit(R, o); break;
-        case mf_method::als_implicit: r = als_implicit(R, o); break;
-        case mf_method::bpr: r = bpr(R, o); break;
-        }
+        r = fit(method, R, o);
     }
     if (pending) throw *pending;
     return r;
@@ -605,20 +597,12 @@ global_mean=0.0, implicit=False) builds one from arrays. Attributes are read-onl
          "1 + alpha R; solver 'cg' or 'cholesky'. No biases.\n"},
         {mf_method::bpr, "Bayesian personalized ranking (Rendle et al. 2009) by sequential SGD (deterministic for a seed).\n"},
     };
-    static const char* names[] = {"als_explicit", "sgd_explicit", "als_implicit", "bpr"};
-    // The defaults of `facto recommend fit --method`, so both interfaces fit the same model:
-    // count-weighted ALS wants a heavier (unweighted) bias penalty than SGD's per-rating one.
-    struct method_defaults {
-        int max_iters;
-        double reg, bias_reg;
-    };
-    static const method_defaults defaults[] = {{15, 0.05, 2.0}, {20, 0.05, 0.05}, {15, 0.1, 0.05}, {30, 0.01, 0.01}};
     for (const auto& [method, head] : methods) {
-        const method_defaults& d = defaults[static_cast<int>(method)];
+        const mf_options d = default_options(method);  // the CLI's, so both fit the same model
         const std::string doc = std::string(head) + mf_doc;
         const mf_method mth = method;
         m.def(
-            names[static_cast<int>(method)],
+            mf_method_name(method),
             [mth](py::object R, index_t rank, int max_iters, double reg, double bias_reg, bool biases, bool center,
                   double reg_exponent, double tol, std::uint64_t seed, int threads, double init_scale, bool svd_start,
                   double learning_rate, double lr_decay, int sgd_blocks, double alpha, const std::string& solver,
@@ -627,12 +611,14 @@ global_mean=0.0, implicit=False) builds one from arrays. Attributes are read-onl
                               init_scale, svd_start, learning_rate, lr_decay, sgd_blocks, alpha, solver, cg_steps,
                               validation, on_iteration, progress);
             },
-            py::arg("R"), py::arg("rank") = 10, py::kw_only(), py::arg("max_iters") = d.max_iters,
-            py::arg("reg") = d.reg, py::arg("bias_reg") = d.bias_reg, py::arg("biases") = true, py::arg("center") = false,
-            py::arg("reg_exponent") = 1.0, py::arg("tol") = 0.0, py::arg("seed") = 0, py::arg("threads") = 0,
-            py::arg("init_scale") = 0.1, py::arg("svd_start") = true, py::arg("learning_rate") = 0.01,
-            py::arg("lr_decay") = 0.95, py::arg("sgd_blocks") = 16, py::arg("alpha") = 10.0,
-            py::arg("solver") = "cg", py::arg("cg_steps") = 3, py::arg("validation") = py::none(),
+            py::arg("R"), py::arg("rank") = d.rank, py::kw_only(), py::arg("max_iters") = d.max_iters,
+            py::arg("reg") = d.reg, py::arg("bias_reg") = d.bias_reg, py::arg("biases") = d.biases,
+            py::arg("center") = d.center, py::arg("reg_exponent") = d.reg_exponent, py::arg("tol") = d.tol,
+            py::arg("seed") = d.seed, py::arg("threads") = d.threads, py::arg("init_scale") = d.init_scale,
+            py::arg("svd_start") = d.svd_start, py::arg("learning_rate") = d.learning_rate,
+            py::arg("lr_decay") = d.lr_decay, py::arg("sgd_blocks") = d.sgd_blocks, py::arg("alpha") = d.alpha,
+            py::arg("solver") = d.solver == implicit_solver::cg ? "cg" : "cholesky", py::arg("cg_steps") = d.cg_steps,
+            py::arg("validation") = py::none(),
             py::arg("on_iteration") = py::none(), py::arg("progress") = false, doc.c_str());
     }
 

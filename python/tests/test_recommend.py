@@ -392,9 +392,10 @@ def test_explicit_als_same_as_cli(cli, tmp_path):
 
 
 def doc_defaults(fn):
-    """Keyword defaults from pybind11's signature line, e.g. {'reg': 0.05, ...}."""
+    """Keyword defaults from pybind11's signature line, e.g. {'reg': 0.05, 'solver': 'cg', ...}."""
     line = fn.__doc__.splitlines()[0]
-    return {k: float(v) for k, v in re.findall(r"(\w+): (?:int|float) = ([-\d.e]+)", line)}
+    found = {k: float(v) for k, v in re.findall(r"(\w+): (?:int|float) = ([-\d.e]+)", line)}
+    return found | dict(re.findall(r"(\w+): str = '(\w+)'", line))
 
 
 @pytest.mark.parametrize("fn,args", [(facto.als_explicit, []), (facto.sgd_explicit, ["--method", "sgd"]),
@@ -412,5 +413,6 @@ def test_defaults_same_as_cli(cli, tmp_path, fn, args):
     assert py["max_iters"] == cli_params["iters"]
     assert py["rank"] == cli_params["rank"]
     assert py["reg"] == cli_params["reg"]
-    if "bias_reg" in cli_params:
-        assert py["bias_reg"] == cli_params["bias_reg"]
+    for key in ("bias_reg", "reg_exponent", "alpha", "solver", "cg_steps", "learning_rate", "lr_decay"):
+        if key in cli_params:
+            assert py[key] == cli_params[key], key

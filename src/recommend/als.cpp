@@ -581,6 +581,43 @@ mf_result als_implicit(const csr_matrix& R, const mf_options& o) {
     return res;
 }
 
+const char* mf_method_name(mf_method method) noexcept {
+    switch (method) {
+    case mf_method::als_explicit: return "als_explicit";
+    case mf_method::sgd_explicit: return "sgd_explicit";
+    case mf_method::als_implicit: return "als_implicit";
+    case mf_method::bpr: return "bpr";
+    }
+    return "unknown";
+}
+
+mf_options default_options(mf_method method) {
+    mf_options o;
+    switch (method) {
+    case mf_method::als_explicit: break;
+    case mf_method::sgd_explicit:
+        o.max_iters = 20;
+        o.bias_reg = 0.05;  // per update, like reg
+        break;
+    case mf_method::als_implicit: o.reg = 0.1; break;
+    case mf_method::bpr:
+        o.max_iters = 30;
+        o.reg = o.bias_reg = 0.01;
+        break;
+    }
+    return o;
+}
+
+mf_result fit(mf_method method, const csr_matrix& R, const mf_options& o) {
+    switch (method) {
+    case mf_method::sgd_explicit: return sgd_explicit(R, o);
+    case mf_method::als_implicit: return als_implicit(R, o);
+    case mf_method::bpr: return bpr(R, o);
+    case mf_method::als_explicit: break;
+    }
+    return als_explicit(R, o);
+}
+
 mf_result bpr(const csr_matrix& R, const mf_options& o) {
     const auto t_start = clock_type::now();
     check_implicit(R, o, "bpr");

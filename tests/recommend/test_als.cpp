@@ -142,26 +142,45 @@ TEST(Als, ObjectiveMonotoneAndMatchesOracle) {
 TEST(Als, DeterministicAcrossThreadCounts) {
     const planted P = make_planted(300, 200, 4, true, 7);
     const csr_matrix R = sample(P, 0.3, 0.3, 8);
-    for (int method = 0; method < 3; ++method) {
-        mf_options o;
+    csr_matrix counts = R;  // implicit feedback wants nonnegative values
+    for (double& v : counts.values) v = std::abs(v);
+    for (const mf_method method : {mf_method::als_explicit, mf_method::sgd_explicit, mf_method::als_implicit}) {
+        mf_options o = default_options(method);
         o.rank = 6;
         o.max_iters = 3;
         o.seed = 11;
         o.threads = 1;
-        auto fit = [&](const mf_options& oo) {
-            return method == 0 ? als_explicit(R, oo) : method == 1 ? sgd_explicit(R, oo) : als_implicit(R, oo);
-        };
-        if (method == 2)
-            for (double& v : const_cast<csr_matrix&>(R).values) v = std::abs(v);
-        const auto a = fit(o);
+        const csr_matrix& data = method == mf_method::als_implicit ? counts : R;
+        const auto a = fit(method, data, o);
         o.threads = 2;
-        const auto b = fit(o);
-        EXPECT_EQ(a.model.user_factors, b.model.user_factors) << "method " << method;
-        EXPECT_EQ(a.model.item_factors, b.model.item_factors) << "method " << method;
+        const auto b = fit(method, data, o);
+        EXPECT_EQ(a.model.user_factors, b.model.user_factors) << mf_method_name(method);
+        EXPECT_EQ(a.model.item_factors, b.model.item_factors) << mf_method_name(method);
         EXPECT_EQ(a.model.item_bias, b.model.item_bias);
         o.seed = 12;
-        EXPECT_NE(fit(o).model.item_factors, a.model.item_factors);
+        EXPECT_NE(fit(method, data, o).model.item_factors, a.model.item_factors);
     }
+}
+
+TEST(Als, DefaultOptionsDifferOnlyInSweepsAndWeights) {
+    // fit() runs the named method; default_options() changes only max_iters, reg and bias_reg.
+    const planted P = make_planted(40, 30, 2, true, 3);
+    const csr_matrix R = sample(P, 0.5, 0.1, 4);
+    mf_options o = default_options(mf_method::sgd_explicit);
+    o.max_iters = 2;
+    EXPECT_EQ(fit(mf_method::sgd_explicit, R, o).model.user_factors, sgd_explicit(R, o).model.user_factors);
+    const mf_options base;
+    EXPECT_EQ(default_options(mf_method::als_explicit).bias_reg, base.bias_reg);
+    for (const mf_method method : {mf_method::sgd_explicit, mf_method::als_implicit, mf_method::bpr}) {
+        const mf_options d = default_options(method);
+        EXPECT_EQ(d.rank, base.rank) << mf_method_name(method);
+        EXPECT_EQ(d.learning_rate, base.learning_rate);
+        EXPECT_EQ(d.alpha, base.alpha);
+        EXPECT_EQ(d.svd_start, base.svd_start);
+    }
+    EXPECT_EQ(default_options(mf_method::bpr).max_iters, 30);
+    EXPECT_EQ(default_options(mf_method::als_implicit).reg, 0.1);
+    EXPECT_STREQ(mf_method_name(mf_method::als_implicit), "als_implicit");
 }
 
 TEST(Als, BiasOnlyModelAtRankZero) {

@@ -43,12 +43,15 @@ struct mf_iteration {
     double seconds = 0;      ///< wall time of the sweep (objective and RMSE included)
 };
 
-/// Settings shared by the four methods; each says which it reads.
+/// Settings shared by the four methods; each says which it reads. A default-constructed
+/// mf_options holds explicit ALS's defaults; default_options(method) those of any method.
 struct mf_options {
     index_t rank = 10;        ///< factors per user/item, >= 0 (0 with biases: the bias-only baseline)
     int max_iters = 15;       ///< sweeps (ALS) or epochs (SGD, BPR), >= 1
     double reg = 0.05;        ///< L2 weight of the factors
-    double bias_reg = 0.05;   ///< L2 weight of the biases (explicit, BPR item biases)
+    /// L2 weight of the biases (explicit, BPR item biases). ALS's count-weighted factor penalty
+    /// grows with a row's ratings while this one does not, so it is heavier than SGD's.
+    double bias_reg = 2.0;
     bool biases = true;       ///< explicit: fit global mean, user and item biases
     bool center = false;      ///< explicit without biases: still predict global mean + p_u . q_i
     /// Explicit ALS: a row with n ratings has factor regularization reg * n^reg_exponent * |p|^2.
@@ -62,7 +65,7 @@ struct mf_options {
     /// Explicit ALS: start from the leading singular vectors of the centered ratings (missing as
     /// zero; a randomized range finder, seeded) instead of random item factors: fewer sweeps.
     bool svd_start = true;
-    double learning_rate = 0.01;  ///< SGD, BPR: step of the first epoch
+    double learning_rate = 0.05;  ///< SGD, BPR: step of the first epoch
     double lr_decay = 0.95;       ///< SGD, BPR: step multiplied by this after each epoch
     int sgd_blocks = 16;          ///< SGD: users and items each cut into this many blocks
     double alpha = 10;            ///< implicit ALS: confidence 1 + alpha * r
@@ -84,6 +87,20 @@ struct mf_result {
     std::vector<mf_iteration> history;
     double seconds = 0;
 };
+
+/// The four methods, for code that chooses one at run time.
+enum class mf_method { als_explicit, sgd_explicit, als_implicit, bpr };
+
+/// "als_explicit", "sgd_explicit", "als_implicit" or "bpr".
+[[nodiscard]] const char* mf_method_name(mf_method method) noexcept;
+
+/// The settings the CLI and the Python module start from for a method (mf_options{} with its
+/// own sweeps and weights): explicit ALS 15 sweeps, reg 0.05, bias_reg 2; SGD 20 epochs, 0.05,
+/// 0.05; implicit ALS 15 sweeps, reg 0.1; BPR 30 epochs, 0.01, 0.01.
+[[nodiscard]] mf_options default_options(mf_method method);
+
+/// Runs the method: als_explicit(R, opts), sgd_explicit(R, opts), and so on.
+[[nodiscard]] mf_result fit(mf_method method, const csr_matrix& R, const mf_options& opts);
 
 /// Explicit ALS on ratings R (users x items): alternately solves every user row, then every
 /// item row, exactly (a (rank+1) x (rank+1) Cholesky per row, rows in parallel, deterministic
