@@ -738,7 +738,6 @@ struct loaded_model {
     id_map users, items;
     csr_matrix seen;
     json report;
-    mf_options opts;  ///< regularization as fitted, for fold-in
 };
 
 loaded_model load_model(const std::string& dir) {
@@ -784,10 +783,11 @@ loaded_model load_model(const std::string& dir) {
     L.seen.col_idx.assign(indices.begin(), indices.end());
     L.seen.values.assign(indices.size(), 1.0);
     L.seen.validate("seen_indptr.npy/seen_indices.npy");
-    L.opts.reg = p.value("reg", 0.05);
-    L.opts.bias_reg = p.value("bias_reg", 0.0);
-    L.opts.reg_exponent = p.value("reg_exponent", 1.0);
-    L.opts.alpha = p.value("alpha", 10.0);
+    mf_weights& w = L.m.weights;  // as fitted, for fold-in
+    w.reg = p.value("reg", w.reg);
+    w.bias_reg = p.value("bias_reg", w.bias_reg);
+    w.reg_exponent = p.value("reg_exponent", w.reg_exponent);
+    w.alpha = p.value("alpha", w.alpha);
     return L;
 }
 
@@ -870,7 +870,7 @@ int run_topk(topk_args& a) {
             values.push_back(v);
         }
         if (items.empty()) throw usage_error("--like: expected ITEM[:VALUE],..., found no item");
-        print_list(L, recommend_new_user(L.m, items, values, k, L.opts), 0);
+        print_list(L, recommend_new_user(L.m, items, values, k, L.m.weights), 0);
         return exit_ok;
     }
     const auto t0 = std::chrono::steady_clock::now();

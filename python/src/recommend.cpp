@@ -188,7 +188,8 @@ csr_matrix as_ratings(py::handle R, duplicate_policy dup, const char* who) {
 }
 
 mf_model model_from_arrays(py::object user_factors, py::object item_factors, py::object user_bias,
-                           py::object item_bias, double global_mean, bool implicit) {
+                           py::object item_bias, double global_mean, bool implicit, double reg, double bias_reg,
+                           double reg_exponent, double alpha) {
     const char* who = "mf_model";
     auto mat = [&](py::object o, const char* what) {
         const auto A = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(o);
@@ -214,6 +215,7 @@ mf_model model_from_arrays(py::object user_factors, py::object item_factors, py:
                                std::to_string(m.num_items()) + " items");
     m.global_mean = global_mean;
     m.implicit = implicit;
+    m.weights = {reg, bias_reg, reg_exponent, alpha};
     return m;
 }
 
@@ -304,13 +306,15 @@ mf_result run_mf(mf_method method, py::object R_obj, index_t rank, int max_iters
     return r;
 }
 
-mf_options fold_options(double reg, double bias_reg, double reg_exponent, double alpha) {
-    mf_options o;
-    o.reg = reg;
-    o.bias_reg = bias_reg;
-    o.reg_exponent = reg_exponent;
-    o.alpha = alpha;
-    return o;
+// The model's weights (those of its fit), with the ones given in place of them.
+mf_weights fold_weights(const mf_model& md, std::optional<double> reg, std::optional<double> bias_reg,
+                        std::optional<double> reg_exponent, std::optional<double> alpha) {
+    mf_weights w = md.weights;
+    w.reg = reg.value_or(w.reg);
+    w.bias_reg = bias_reg.value_or(w.bias_reg);
+    w.reg_exponent = reg_exponent.value_or(w.reg_exponent);
+    w.alpha = alpha.value_or(w.alpha);
+    return w;
 }
 
 /// topk_lists with items and scores as rows x k arrays.
@@ -526,10 +530,14 @@ Returns a list of k (train_rows, test_rows) pairs; every row is tested exactly o
 Explicit: rating(u, i) = global_mean + user_bias[u] + item_bias[i] + user_factors[u] @ item_factors[i]
 (biases empty without them). Implicit (ALS, BPR): score(u, i) = user_factors[u] @ item_factors[i]
 (+ item_bias[i] for BPR). mf_model(user_factors, item_factors, user_bias=None, item_bias=None,
-global_mean=0.0, implicit=False) builds one from arrays. Attributes are read-only copies.)doc")
+global_mean=0.0, implicit=False, reg=..., bias_reg=..., reg_exponent=..., alpha=...) builds one
+from arrays; reg, bias_reg, reg_exponent and alpha are the weights it was fitted with, which
+fold_in_user reuses. Attributes are read-only copies.)doc")
         .def(py::init(&model_from_arrays), py::arg("user_factors"), py::arg("item_factors"),
              py::arg("user_bias") = py::none(), py::arg("item_bias") = py::none(), py::arg("global_mean") = 0.0,
-             py::arg("implicit") = false)
+             py::arg("implicit") = false, py::kw_only(), py::arg("reg") = mf_weights{}.reg,
+             py::arg("bias_reg") = mf_weights{}.bias_reg, py::arg("reg_exponent") = mf_weights{}.reg_exponent,
+             py::arg("alpha") = mf_weights{}.alpha)
         .def_property_readonly(
             "user_factors",
             [](const mf_model& md) { return frozen_copy(md.user_factors.data(), shape_t{md.num_users(), md.rank()}); },
@@ -544,6 +552,11 @@ global_mean=0.0, implicit=False) builds one from arrays. Attributes are read-onl
                                "items values (empty without biases)")
         .def_readonly("global_mean", &mf_model::global_mean)
         .def_readonly("implicit", &mf_model::implicit)
+        .def_property_readonly("reg", [](const mf_model& md) { return md.weights.reg; }, "as fitted")
+        .def_property_readonly("bias_reg", [](const mf_model& md) { return md.weights.bias_reg; }, "as fitted")
+        .def_property_readonly("reg_exponent", [](const mf_model& md) { return md.weights.reg_exponent; },
+                               "as fitted")
+        .def_property_readonly("alpha", [](const mf_model& md) { return md.weights.alpha; }, "as fitted")
         .def_property_readonly("rank", &mf_model::rank)
         .def_property_readonly("num_users", &mf_model::num_users)
         .def_property_readonly("num_items", &mf_model::num_items)
@@ -632,21 +645,20 @@ global_mean=0.0, implicit=False) builds one from arrays. Attributes are read-onl
 
     m.def(
         "fold_in_user",
-        [](const mf_model& md, py::object items, py::object values, double reg, double bias_reg, double reg_exponent,
-           double alpha) {
+        [](const mf_model& md, py::object items, py::object values, std::optional<double> reg,
+           std::optional<double> bias_reg, std::optional<double> reg_exponent, std::optional<double> alpha) {
             const auto it = index_vector(items, "fold_in_user", "items");
             const auto v = double_vector(values, "fold_in_user", "values");
-            const auto o = fold_options(reg, bias_reg, reg_exponent, alpha);
-            return fold_in_user(md, it, v, o);
+            return fold_in_user(md, it, v, fold_weights(md, reg, bias_reg, reg_exponent, alpha));
         },
-        py::arg("model"), py::arg("items"), py::arg("values"), py::kw_only(), py::arg("reg") = 0.05,
-        py::arg("bias_reg") = 0.05, py::arg("reg_exponent") = 1.0, py::arg("alpha") = 10.0,
+        py::arg("model"), py::arg("items"), py::arg("values"), py::kw_only(), py::arg("reg") = py::none(),
+        py::arg("bias_reg") = py::none(), py::arg("reg_exponent") = py::none(), py::arg("alpha") = py::none(),
         R"doc(Solves one new user's row against the model's fixed item factors (no retraining).
 
 The same ridge problem the last ALS half-sweep would solve (explicit: ratings minus mean and item
 biases; implicit: the HKV system with confidence 1 + alpha r). items: model item indices;
 values: ratings (explicit) or interaction strengths (implicit); reg, bias_reg, reg_exponent and
-alpha as in training. Returns a folded_user. Raises ValueError for an item out of range, an item
+alpha: None (the default) takes the model's, those it was fitted with. Returns a folded_user. Raises ValueError for an item out of range, an item
 given twice or lengths that differ.)doc");
 
     py::class_<py_topk>(m, "topk_lists", "Top-k lists, one row per query, best first (ties: smaller item index).")
@@ -702,16 +714,16 @@ IndexError for an item out of range.)doc");
 
     m.def(
         "recommend_new_user",
-        [](const mf_model& md, py::object items, py::object values, index_t k, double reg, double bias_reg,
-           double reg_exponent, double alpha) {
+        [](const mf_model& md, py::object items, py::object values, index_t k, std::optional<double> reg,
+           std::optional<double> bias_reg, std::optional<double> reg_exponent, std::optional<double> alpha) {
             check_k(k, "recommend_new_user");
             const auto it = index_vector(items, "recommend_new_user", "items");
             const auto v = double_vector(values, "recommend_new_user", "values");
-            const auto o = fold_options(reg, bias_reg, reg_exponent, alpha);
-            return to_python(recommend_new_user(md, it, v, k, o));
+            return to_python(
+                recommend_new_user(md, it, v, k, fold_weights(md, reg, bias_reg, reg_exponent, alpha)));
         },
-        py::arg("model"), py::arg("items"), py::arg("values"), py::arg("k"), py::kw_only(), py::arg("reg") = 0.05,
-        py::arg("bias_reg") = 0.05, py::arg("reg_exponent") = 1.0, py::arg("alpha") = 10.0,
+        py::arg("model"), py::arg("items"), py::arg("values"), py::arg("k"), py::kw_only(), py::arg("reg") = py::none(),
+        py::arg("bias_reg") = py::none(), py::arg("reg_exponent") = py::none(), py::arg("alpha") = py::none(),
         R"doc(Top k for a user outside the training data: fold_in_user, then score every item.
 
 The items given are left out. Arguments as for fold_in_user. Returns a topk_lists with one row.)doc");

@@ -169,7 +169,8 @@ def test_fold_in_explicit_user_is_the_ridge_solution():
     m = facto.als_explicit(T, 3, max_iters=5, **opts).model
     items = np.array([1, 4, 7, 20, 33])
     values = full[0, items]
-    f = facto.fold_in_user(m, items, values, **opts)
+    assert (m.reg, m.bias_reg, m.reg_exponent) == (0.3, 0.7, 0.5)  # kept for fold-in
+    f = facto.fold_in_user(m, items, values)
     Q = m.item_factors[items]
     A = np.c_[Q, np.ones(len(items))]
     lam = np.diag([opts["reg"] * len(items) ** opts["reg_exponent"]] * 3 + [opts["bias_reg"]])
@@ -177,10 +178,16 @@ def test_fold_in_explicit_user_is_the_ridge_solution():
     np.testing.assert_allclose(f.factors, x[:3], rtol=0, atol=1e-12)
     assert f.bias == pytest.approx(x[3], abs=1e-12)
     # recommend_new_user: the folded user's top k among the items not given.
-    top = facto.recommend_new_user(m, items, values, 4, **opts)
+    top = facto.recommend_new_user(m, items, values, 4)
     scores = m.global_mean + f.bias + m.item_bias + m.item_factors @ f.factors
     scores[items] = -np.inf
     np.testing.assert_array_equal(top.items[0], np.argsort(-scores, kind="stable")[:4])
+    # Weights given override the model's.
+    g = facto.fold_in_user(m, items, values, reg=3.0)
+    assert not np.allclose(g.factors, f.factors)
+    m2 = facto.mf_model(m.user_factors, m.item_factors, m.user_bias, m.item_bias, m.global_mean, reg=3.0,
+                        bias_reg=0.7, reg_exponent=0.5)
+    np.testing.assert_array_equal(facto.fold_in_user(m2, items, values).factors, g.factors)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -216,7 +223,7 @@ def test_fold_in_implicit_user_is_the_hkv_solution():
     reg, alpha = 0.1, 5.0
     m = facto.als_implicit(T, 3, reg=reg, alpha=alpha, max_iters=4).model
     items, values = np.array([0, 2, 6]), np.array([1.0, 2.0, 1.0])
-    f = facto.fold_in_user(m, items, values, reg=reg, alpha=alpha)
+    f = facto.fold_in_user(m, items, values)  # the model's reg and alpha
     Y = m.item_factors
     c = np.ones(m.num_items)
     c[items] += alpha * values

@@ -237,9 +237,11 @@ double explicit_objective_impl(const csr_matrix& R, const csr_matrix& Rt, const 
 }
 
 // Runs the sweep loop shared by every method: step() does one sweep and returns the
-// objective (and sets train_rmse); history, tolerance and callback handled here.
+// objective (and sets train_rmse); history, tolerance and callback handled here. The model
+// keeps the weights for fold-in.
 template <class Step>
 void iterate(mf_result& res, const mf_options& o, clock_type::time_point t_start, Step&& step) {
+    res.model.weights = o;
     double prev = nan_value;
     for (int it = 1; it <= o.max_iters; ++it) {
         const auto t0 = clock_type::now();
@@ -677,7 +679,7 @@ mf_result bpr(const csr_matrix& R, const mf_options& o) {
 }
 
 folded_user fold_in_user(const mf_model& m, std::span<const index_t> items, std::span<const double> values,
-                         const mf_options& o) {
+                         const mf_weights& w) {
     if (items.size() != values.size())
         throw invalid_argument("fold_in_user: " + std::to_string(items.size()) + " items but " +
                                std::to_string(values.size()) + " values");
@@ -702,16 +704,16 @@ folded_user fold_in_user(const mf_model& m, std::span<const index_t> items, std:
     }
     A.row_ptr = {0, A.nnz()};
     matrix X(1, k);
+    mf_options o;
+    static_cast<mf_weights&>(o) = w;
     if (m.implicit) {
-        mf_options oc = o;
-        oc.solver = implicit_solver::cholesky;
+        o.solver = implicit_solver::cholesky;
         int fb = 0;
-        implicit_half(A, m.item_factors, gram_plus_reg(m.item_factors, o.reg), X, oc, fb);
+        implicit_half(A, m.item_factors, gram_plus_reg(m.item_factors, o.reg), X, o, fb);
     } else {
-        mf_options ob = o;
-        ob.biases = !m.item_bias.empty();
+        o.biases = !m.item_bias.empty();
         std::vector<double> bias(1, 0.0);
-        (void)explicit_half(A, m.item_factors, m.item_bias, X, bias, m.global_mean, ob);
+        (void)explicit_half(A, m.item_factors, m.item_bias, X, bias, m.global_mean, o);
         out.bias = bias[0];
     }
     out.factors.assign(X.data(), X.data() + k);

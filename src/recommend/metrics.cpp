@@ -322,9 +322,9 @@ topk_lists similar_items(const mf_model& m, std::span<const index_t> items, inde
 }
 
 topk_lists recommend_new_user(const mf_model& m, std::span<const index_t> items, std::span<const double> values,
-                              index_t k, const mf_options& opts) {
+                              index_t k, const mf_weights& w) {
     check_k(k, "recommend_new_user");
-    const folded_user f = fold_in_user(m, items, values, opts);
+    const folded_user f = fold_in_user(m, items, values, w);
     matrix Q(1, m.rank(), f.factors);
     const std::vector<double> off = {m.global_mean + f.bias};
     std::vector<index_t> seen(items.begin(), items.end());

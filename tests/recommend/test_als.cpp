@@ -311,12 +311,14 @@ TEST(Als, FoldInSolvesTheRowProblem) {
     const csr_matrix R = sample(P, 0.5, 0.2, 18);
     mf_options o;
     o.rank = 3;
-    o.reg = 0.05;
+    o.reg = 0.07;
+    o.bias_reg = 0.5;
     o.max_iters = 5;
     const auto res = als_explicit(R, o);
     const std::vector<index_t> items = {4, 1, 9, 20, 7};
     const std::vector<double> vals = {4, 2.5, 3, 5, 1};
-    const folded_user f = fold_in_user(res.model, items, vals, o);
+    // The model keeps the weights it was fitted with.
+    const folded_user f = fold_in_user(res.model, items, vals, res.model.weights);
     // Gradient of sum (r - mu - b - b_i - x.q_i)^2 + n reg |x|^2 + bias_reg b^2 vanishes.
     const double n = static_cast<double>(items.size());
     std::vector<double> grad(4, 0.0);
@@ -340,7 +342,8 @@ TEST(Als, FoldInSolvesTheRowProblem) {
     oi.reg = 0.2;
     oi.max_iters = 3;
     const auto ires = als_implicit(I, oi);
-    const folded_user g = fold_in_user(ires.model, std::vector<index_t>{2, 5}, std::vector<double>{1, 3}, oi);
+    const folded_user g =
+        fold_in_user(ires.model, std::vector<index_t>{2, 5}, std::vector<double>{1, 3}, ires.model.weights);
     std::vector<double> resid(3, 0.0);
     for (index_t i = 0; i < 25; ++i) {
         const double r = i == 2 ? 1 : i == 5 ? 3 : 0, c = 1 + oi.alpha * r, pref = r > 0 ? 1 : 0;

@@ -181,10 +181,10 @@ TEST(Metrics, NewUserRecommendationUsesTheFoldedInRow) {
     const mf_model m = random_model(20, 50, 3, true, 7);
     const std::vector<index_t> items = {3, 8, 40};
     const std::vector<double> vals = {5, 1, 4};
-    mf_options o;
-    o.reg = 0.1;
-    const folded_user f = fold_in_user(m, items, vals, o);
-    const topk_lists t = recommend_new_user(m, items, vals, 4, o);
+    mf_weights w;
+    w.reg = 0.1;
+    const folded_user f = fold_in_user(m, items, vals, w);
+    const topk_lists t = recommend_new_user(m, items, vals, 4, w);
     std::vector<double> s(50);
     for (index_t i = 0; i < 50; ++i) {
         s[i] = m.global_mean + f.bias + m.item_bias[i];

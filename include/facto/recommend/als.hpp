@@ -11,6 +11,20 @@
 
 namespace facto {
 
+/// The weights in the objectives (see each method) a model is fitted with. mf_options carries
+/// them for training, mf_model keeps them, and fold_in_user solves a new row with the same.
+struct mf_weights {
+    double reg = 0.05;  ///< L2 weight of the factors
+    /// L2 weight of the biases (explicit, BPR item biases). ALS's count-weighted factor penalty
+    /// grows with a row's ratings while this one does not, so it is heavier than SGD's.
+    double bias_reg = 2.0;
+    /// Explicit ALS: a row with n ratings has factor regularization reg * n^reg_exponent * |p|^2.
+    /// 1: Zhou et al. 2008 ("ALS-WR"); 0.5: the smoothed weighted trace norm of Salakhutdinov and
+    /// Srebro 2010, better on very sparse data; 0: unweighted. Biases: bias_reg * b^2, unweighted.
+    double reg_exponent = 1;
+    double alpha = 10;  ///< implicit ALS: confidence 1 + alpha * r
+};
+
 /// A fitted factor model. Explicit: rating(u, i) = global_mean + user_bias[u] + item_bias[i] +
 /// <user_factors[u], item_factors[i]> (biases empty and global_mean 0 without biases).
 /// Implicit (ALS, BPR): score(u, i) = <user_factors[u], item_factors[i]> (+ item_bias[i] for BPR).
@@ -20,6 +34,7 @@ struct mf_model {
     std::vector<double> user_bias, item_bias;
     double global_mean = 0;
     bool implicit = false;
+    mf_weights weights;  ///< as fitted (copied from the mf_options of the fit)
 
     index_t rank() const noexcept { return user_factors.cols(); }
     index_t num_users() const noexcept { return user_factors.rows(); }
@@ -45,19 +60,11 @@ struct mf_iteration {
 
 /// Settings shared by the four methods; each says which it reads. A default-constructed
 /// mf_options holds explicit ALS's defaults; default_options(method) those of any method.
-struct mf_options {
+struct mf_options : mf_weights {
     index_t rank = 10;        ///< factors per user/item, >= 0 (0 with biases: the bias-only baseline)
     int max_iters = 15;       ///< sweeps (ALS) or epochs (SGD, BPR), >= 1
-    double reg = 0.05;        ///< L2 weight of the factors
-    /// L2 weight of the biases (explicit, BPR item biases). ALS's count-weighted factor penalty
-    /// grows with a row's ratings while this one does not, so it is heavier than SGD's.
-    double bias_reg = 2.0;
     bool biases = true;       ///< explicit: fit global mean, user and item biases
     bool center = false;      ///< explicit without biases: still predict global mean + p_u . q_i
-    /// Explicit ALS: a row with n ratings has factor regularization reg * n^reg_exponent * |p|^2.
-    /// 1: Zhou et al. 2008 ("ALS-WR"); 0.5: the smoothed weighted trace norm of Salakhutdinov and
-    /// Srebro 2010, better on very sparse data; 0: unweighted. Biases: bias_reg * b^2, unweighted.
-    double reg_exponent = 1;
     double tol = 0;           ///< stop when the objective's relative decrease falls below tol (0: never)
     std::uint64_t seed = 0;   ///< initial factors, SGD order, BPR samples
     int threads = 0;          ///< OpenMP threads; 0 keeps the current setting
@@ -68,7 +75,6 @@ struct mf_options {
     double learning_rate = 0.05;  ///< SGD, BPR: step of the first epoch
     double lr_decay = 0.95;       ///< SGD, BPR: step multiplied by this after each epoch
     int sgd_blocks = 16;          ///< SGD: users and items each cut into this many blocks
-    double alpha = 10;            ///< implicit ALS: confidence 1 + alpha * r
     implicit_solver solver = implicit_solver::cg;
     int cg_steps = 3;             ///< implicit ALS with solver cg
     /// Explicit: held-out ratings (users x items, same indices as R) whose RMSE is recorded in
@@ -145,10 +151,11 @@ struct folded_user {
 
 /// Solves one user's row against the model's item factors without retraining: the same
 /// ridge problem the last ALS half-sweep would solve (explicit: ratings minus mean and item
-/// biases; implicit: the HKV system with confidence 1 + alpha r). items index the model's
-/// items; values are ratings (explicit) or interaction strengths (implicit).
+/// biases; implicit: the HKV system with confidence 1 + alpha r), with weights w (usually
+/// m.weights, those of the fit). items index the model's items; values are ratings
+/// (explicit) or interaction strengths (implicit).
 /// @throws facto::invalid_argument on an item out of range or lengths that differ.
 [[nodiscard]] folded_user fold_in_user(const mf_model& m, std::span<const index_t> items,
-                                       std::span<const double> values, const mf_options& opts);
+                                       std::span<const double> values, const mf_weights& w);
 
 }  // namespace facto

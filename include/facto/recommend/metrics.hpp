@@ -58,10 +58,10 @@ struct topk_lists {
 [[nodiscard]] topk_lists similar_items(const mf_model& m, std::span<const index_t> items, index_t k);
 
 /// Recommendation for a user outside the training data from its interactions (items and
-/// values as for fold_in_user; opts gives reg, bias_reg, alpha, reg_exponent as in training),
-/// without retraining: fold in, then score every item, leaving out the items given.
+/// values and weights as for fold_in_user), without retraining: fold in, then score every
+/// item, leaving out the items given.
 [[nodiscard]] topk_lists recommend_new_user(const mf_model& m, std::span<const index_t> items,
-                                            std::span<const double> values, index_t k, const mf_options& opts);
+                                            std::span<const double> values, index_t k, const mf_weights& w);
 
 /// Ranking quality averaged over the users with at least one test item: each user's items in
 /// train are left out, the top k of the rest compared with the user's test items.
