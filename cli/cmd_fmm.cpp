@@ -26,6 +26,7 @@ struct fmm_search_args {
     double time_limit = 0;
     std::uint64_t seed = 1, path_limit = 300000, max_flips = 0, plus_after = 0;
     int pool = 20, plateau = 20, restart = 20;
+    double bottom_effort = 0;
     bool c_ik = false, quiet = false, linear = false;
 };
 
@@ -33,6 +34,19 @@ struct fmm_verify_args {
     std::string file;
     bool c_ik = false;
 };
+
+// " 48:1 49:3 50:10" for the lowest `ranks` ranks that ended runs (all: 0), and the total.
+std::pair<std::string, std::uint64_t> runs_text(const std::vector<std::uint64_t>& run_lowest, std::size_t ranks) {
+    std::string text;
+    std::uint64_t total = 0;
+    std::size_t shown = 0;
+    for (std::size_t k = 0; k < run_lowest.size(); ++k) {
+        if (!run_lowest[k]) continue;
+        if (ranks == 0 || shown++ < ranks) text += fmt::format(" {}:{}", k, run_lowest[k]);
+        total += run_lowest[k];
+    }
+    return {text, total};
+}
 
 std::array<int, 3> parse_format(const std::string& text) {
     std::array<int, 3> d{};
@@ -97,15 +111,19 @@ int run_search(const fmm_search_args& a) {
     o.plateau_walks = a.plateau;
     o.plus_after = a.plus_after;
     o.restart_walks = a.restart;
+    o.bottom_effort = a.bottom_effort;
     o.strategy = a.strategy == "levels" ? fmm::search_strategy::levels : fmm::search_strategy::runs;
     o.linear_reductions = a.linear;
     install_interrupt_handler();
     o.stop = [] { return interrupt_requested(); };
     if (!a.quiet)
         o.progress = [](const fmm::search_progress& p) {
-            std::fprintf(stderr, "%s rank %d (from %d)  %s flips  %.2f Mflips/s  %s\n", p.improved ? "best" : "    ",
+            // The periodic line also says how deep the runs so far got (the three lowest ranks).
+            const auto [runs, total] = runs_text(p.run_lowest, 3);
+            std::fprintf(stderr, "%s rank %d (from %d)  %s flips  %.2f Mflips/s  %s%s\n", p.improved ? "best" : "    ",
                          p.best_rank, p.start_rank, count_text(static_cast<double>(p.flips)).c_str(),
-                         p.flips_per_second / 1e6, human_seconds(p.seconds).c_str());
+                         p.flips_per_second / 1e6, human_seconds(p.seconds).c_str(),
+                         total ? fmt::format("  runs so far {}, by lowest rank{}", total, runs).c_str() : "");
         };
     if (!a.quiet)
         std::fprintf(stderr, "searching %s from rank %d over GF(2) with %d thread%s, seed %llu%s\n",
@@ -115,10 +133,7 @@ int run_search(const fmm_search_args& a) {
     const fmm::search_result r = fmm::search(start, o);
     if (!a.quiet) {
         // Where runs from the start scheme ended: how often a run gets how far.
-        std::string runs;
-        std::uint64_t total = 0;
-        for (std::size_t k = 0; k < r.run_lowest.size(); ++k)
-            if (r.run_lowest[k]) runs += fmt::format(" {}:{}", k, r.run_lowest[k]), total += r.run_lowest[k];
+        const auto [runs, total] = runs_text(r.run_lowest, 0);
         if (total) std::fprintf(stderr, "runs by lowest rank (rank:runs):%s; %llu runs\n", runs.c_str(),
                                 static_cast<unsigned long long>(total));
     }
@@ -216,6 +231,12 @@ command add_fmm_command(CLI::App& parent) {
                        "start scheme, keeping the best schemes (use 2 with runs). 0: never.")
         ->option_text("W")
         ->check(integer_at_least(0));
+    search->add_option("--bottom-effort", sa->bottom_effort,
+                       "levels: when walks keep failing at a run's lowest rank with nothing below, go on there "
+                       "until the flips spent at that rank are X times those the run took to reach it, before "
+                       "starting over (0: start over after --restart failed walks).")
+        ->option_text("X")
+        ->check(number_at_least(0));
     search->add_option("--strategy", sa->strategy,
                        "levels: a pool of schemes per rank, filled by walks from the pool above that stop at "
                        "their first reduction (--pool schemes per rank; the search moves down when the pool "

@@ -391,7 +391,6 @@ struct thread_state {
     int best_rank = 0;
     std::uint64_t flips = 0;
     std::uint64_t target_flips = std::numeric_limits<std::uint64_t>::max();  // flips when the target was reached
-    std::vector<std::uint64_t> run_lowest;  // [r]: runs whose lowest rank was r
 };
 
 bool same_terms(const scheme& a, const scheme& b) {
@@ -429,6 +428,14 @@ search_result search(const scheme& start, const search_options& opts) {
     std::atomic<std::uint64_t> total_flips{0};
     std::atomic<int> global_best{first.rank()};
     std::atomic<bool> timed_out{false}, stopped{false};
+    // [r]: runs, over all threads, whose lowest rank was r (read by progress reports).
+    std::vector<std::atomic<std::uint64_t>> run_lowest(static_cast<std::size_t>(first.rank()) + 1);
+    auto end_run = [&](int lowest) { ++run_lowest[static_cast<std::size_t>(lowest)]; };
+    auto runs_so_far = [&] {
+        std::vector<std::uint64_t> out;
+        for (const auto& n : run_lowest) out.push_back(n.load());
+        return out;
+    };
     std::mutex report_mutex;
     double last_report = 0;
 
@@ -446,6 +453,7 @@ search_result search(const scheme& start, const search_options& opts) {
         pr.flips = total_flips.load();
         pr.flips_per_second = sec > 0 ? static_cast<double>(pr.flips) / sec : 0;
         pr.improved = improved;
+        pr.run_lowest = runs_so_far();
         opts.progress(pr);
     };
 
@@ -454,7 +462,6 @@ search_result search(const scheme& start, const search_options& opts) {
         std::mt19937_64 rng(opts.seed + static_cast<std::uint64_t>(tid));
         st.pool = {first};
         st.best_rank = first.rank();
-        st.run_lowest.assign(first.rank() + 1, 0);
         int failed_walks = 0;
         std::uint64_t unreported = 0;
         auto reached = [&] { return opts.target_rank > 0 && st.best_rank <= opts.target_rank; };
@@ -519,6 +526,13 @@ search_result search(const scheme& start, const search_options& opts) {
                 while (levels[r].empty()) ++r;
                 return r;
             };
+            // Flips when the run started and when it first reached its lowest rank (bottom_effort).
+            std::uint64_t run_started = st.flips, lowest_reached = st.flips;
+            int run_lowest_rank = level;
+            auto bottom_effort_left = [&] {
+                const double spent = static_cast<double>(st.flips - lowest_reached);
+                return spent < opts.bottom_effort * static_cast<double>(lowest_reached - run_started);
+            };
             for (;;) {
                 if (opts.restart_walks && failed_walks >= opts.restart_walks) {
                     failed_walks = 0;
@@ -526,11 +540,13 @@ search_result search(const scheme& start, const search_options& opts) {
                     while (below_level >= 0 && levels[below_level].empty()) --below_level;
                     if (below_level >= 0) {
                         level = below_level;  // stuck: go on from the schemes found below
-                    } else if (level < first.rank()) {
-                        ++st.run_lowest[level];  // stuck with nothing below: start over
+                    } else if (level < first.rank() && !bottom_effort_left()) {
+                        end_run(level);  // stuck with nothing below: start over
                         for (auto& l : levels) l.clear();
                         level = first.rank();
                         levels[level] = {first};
+                        run_started = lowest_reached = st.flips;
+                        run_lowest_rank = level;
                     }
                 }
                 auto& pool = levels[level];
@@ -549,13 +565,14 @@ search_result search(const scheme& start, const search_options& opts) {
                     }
                 }
                 if (w.rank() < st.best_rank && improve(w)) {
-                    ++st.run_lowest[w.rank()];
+                    end_run(w.rank());
                     return;
                 }
                 if (w.rank() == st.best_rank) keep(st.pool, w.current());
                 if (w.rank() < level) {
                     keep(levels[w.rank()], w.current());
                     failed_walks = 0;
+                    if (w.rank() < run_lowest_rank) run_lowest_rank = w.rank(), lowest_reached = st.flips;
                 } else {
                     ++failed_walks;
                 }
@@ -566,7 +583,7 @@ search_result search(const scheme& start, const search_options& opts) {
                     }
                 if (stop_now || must_stop()) break;
             }
-            ++st.run_lowest[lowest()];
+            end_run(lowest());
             total_flips += unreported;
             return;
         }
@@ -576,7 +593,7 @@ search_result search(const scheme& start, const search_options& opts) {
         int run_rank = st.best_rank;
         for (;;) {
             if (opts.restart_walks && failed_walks >= opts.restart_walks) {
-                ++st.run_lowest[run_rank];
+                end_run(run_rank);
                 run_pool = {first};
                 run_rank = first.rank();
                 failed_walks = 0;
@@ -609,7 +626,7 @@ search_result search(const scheme& start, const search_options& opts) {
                     if (run_rank == st.best_rank) keep(st.pool, run_pool.front());
                 }
                 if (w.rank() < st.best_rank && improve(w)) {
-                    ++st.run_lowest[run_rank];
+                    end_run(run_rank);
                     return;
                 }
                 if ((st.flips & 1023) == 0 && must_stop()) {
@@ -623,7 +640,7 @@ search_result search(const scheme& start, const search_options& opts) {
             ++failed_walks;
             if (must_stop()) break;
         }
-        ++st.run_lowest[run_rank];
+        end_run(run_rank);
         total_flips += unreported;
     };
 
@@ -638,11 +655,8 @@ search_result search(const scheme& start, const search_options& opts) {
     search_result res;
     res.start_rank = first.rank();
     res.seconds = elapsed();
-    res.run_lowest.assign(first.rank() + 1, 0);
-    for (const auto& st : states) {
-        res.flips += st.flips;
-        for (std::size_t r = 0; r < st.run_lowest.size(); ++r) res.run_lowest[r] += st.run_lowest[r];
-    }
+    res.run_lowest = runs_so_far();
+    for (const auto& st : states) res.flips += st.flips;
     res.stopped = stopped;
     res.timed_out = timed_out;
     // The winner: the thread that reached the target in the fewest flips, else the lowest rank;

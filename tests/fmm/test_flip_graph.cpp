@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <numeric>
+
 #include "facto/core/error.hpp"
 
 using namespace facto;
@@ -331,6 +333,33 @@ TEST(FmmSearch, LevelsReachKnownRanksDeterministically) {
     EXPECT_EQ(a.flips, b.flips);
     EXPECT_LE(a.best_pool.size(), 2u * o.pool_size);
     expect_repeatable_runs(a, b);
+}
+
+TEST(FmmSearch, BottomEffortStaysLongerAtTheLowestRank) {
+    // With bottom_effort 4 a run spends at its lowest rank 4 times the flips it took to get there, so
+    // fewer runs fit in the same flips, and they report through progress as they end.
+    search_options o;
+    o.seed = 3;
+    o.max_flips = 1000000;
+    o.path_limit = 3000;
+    o.restart_walks = 4;
+    o.progress_interval = 0;
+    std::uint64_t reported = 0;
+    o.progress = [&](const search_progress& p) {
+        reported = std::accumulate(p.run_lowest.begin(), p.run_lowest.end(), std::uint64_t{0});
+        EXPECT_EQ(p.run_lowest.size(), 28u);
+    };
+    auto runs = [](const search_result& r) { return std::accumulate(r.run_lowest.begin(), r.run_lowest.end(), 0ull); };
+    const search_result quick = search(standard_scheme(3, 3, 3), o);
+    EXPECT_GE(reported + 1, runs(quick));  // the last run ends after the last report
+    o.bottom_effort = 4;
+    const search_result patient = search(standard_scheme(3, 3, 3), o);
+    EXPECT_GT(runs(quick), 3u) << runs(patient);
+    EXPECT_LT(runs(patient), runs(quick));
+    EXPECT_TRUE(verify(patient.best).ok);
+    const search_result again = search(standard_scheme(3, 3, 3), o);
+    EXPECT_EQ(patient.best.terms, again.best.terms);
+    EXPECT_EQ(patient.run_lowest, again.run_lowest);
 }
 
 TEST(FmmFlipWalker, LinearDependenceReductionConstructed) {

@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <random>
+#include <vector>
 
 #include "facto/fmm/scheme.hpp"
 
@@ -57,6 +58,9 @@ struct search_progress {
     std::uint64_t flips = 0;  ///< flips made by all threads
     double flips_per_second = 0;
     bool improved = false;    ///< this report is a new best rank (else a periodic report)
+    /// Runs ended so far by their lowest rank, as search_result::run_lowest (runs under way
+    /// not counted): how deep runs get.
+    std::vector<std::uint64_t> run_lowest;
 };
 
 /// How a search thread organizes its walks (docs/fmm.md, "Search").
@@ -95,6 +99,11 @@ struct search_options {
     /// there fast, so short runs win there: use 2 (<4,4,4> to 49 over seeds 1-10: median 122 M
     /// flips with 2, 442 M with 10; docs/fmm.md "Search"). 0: never.
     int restart_walks = 20;
+    /// search_strategy::levels: when walks keep failing at a run's lowest rank with nothing
+    /// below, keep walking there until the flips spent at that rank reach bottom_effort times
+    /// the flips the run took to get there, then start over. Balances finding a low rank again
+    /// against pushing one found further. 0: start over after restart_walks failed walks.
+    double bottom_effort = 0;
     /// Linear-dependence reductions (flip_walker) besides the two-shared-factor merges. Off by
     /// default: measured slower to a target (docs/fmm.md, "Moves").
     bool linear_reductions = false;
