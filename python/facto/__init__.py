@@ -101,3 +101,22 @@ __all__ = [
     "tucker_iteration", "tucker_result", "tucker_tensor", "write_csv_coo", "write_mtx", "write_npy",
     "write_npz", "write_tensor", "write_tns",
 ]
+
+
+# Fitted models pickle (and copy.deepcopy) through their constructors, so they can be saved
+# with pickle or joblib and sent to worker processes.
+def _rebuild(cls, args, kwargs):
+    return cls(*args, **kwargs)
+
+
+def _pickle_by_constructor(cls, positional, keywords=()):
+    def reduce(self):
+        return (_rebuild, (cls, tuple(getattr(self, f) for f in positional), {k: getattr(self, k) for k in keywords}))
+    cls.__reduce__ = reduce
+
+
+_pickle_by_constructor(kruskal_tensor, ("factors", "weights"))
+_pickle_by_constructor(tucker_tensor, ("core", "factors"))
+_pickle_by_constructor(tt_tensor, ("cores",))
+_pickle_by_constructor(mf_model, ("user_factors", "item_factors", "user_bias", "item_bias", "global_mean", "implicit"),
+                       ("reg", "bias_reg", "reg_exponent", "alpha"))

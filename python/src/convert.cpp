@@ -29,8 +29,9 @@ dense_input as_dense(py::handle obj, const char* who, bool allow_reversed) {
 
     dense_input in;
     // Exactly float32 in native byte order stays float32; everything else computes in float64.
-    in.single = a.dtype().is(py::dtype::of<float>());
-    const bool native = in.single || a.dtype().is(py::dtype::of<double>());
+    // (Compared by value: an unpickled array has an equal dtype that is not NumPy's cached one.)
+    in.single = a.dtype().equal(py::dtype::of<float>());
+    const bool native = in.single || a.dtype().equal(py::dtype::of<double>());
     const bool c_order = (a.flags() & py::array::c_style) != 0;
     const bool f_order = (a.flags() & py::array::f_style) != 0;
     if (native && c_order) {
@@ -101,7 +102,7 @@ template basic_csr_matrix<float> csr_from_scipy<float>(py::handle, const char*);
 template basic_csr_matrix<double> csr_from_scipy<double>(py::handle, const char*);
 
 bool scipy_is_float32(py::handle obj) {
-    return py::dtype::from_args(obj.attr("dtype")).is(py::dtype::of<float>());
+    return py::dtype::from_args(obj.attr("dtype")).equal(py::dtype::of<float>());
 }
 
 py::object csr_to_scipy(const csr_matrix& A) {

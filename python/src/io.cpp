@@ -44,8 +44,8 @@ csv_options csv_opts(py::object delimiter, int header, int index_base) {
 /// A dtype argument as "float64" or "float32".
 bool wants_single(py::object dtype, const char* who) {
     const py::dtype dt = py::dtype::from_args(py::reinterpret_borrow<py::object>(dtype));
-    if (dt.is(py::dtype::of<float>())) return true;
-    if (dt.is(py::dtype::of<double>())) return false;
+    if (dt.equal(py::dtype::of<float>())) return true;
+    if (dt.equal(py::dtype::of<double>())) return false;
     const std::string found = py::str(static_cast<py::handle>(dt));
     throw invalid_argument(std::string(who) + ": dtype must be float64 or float32, found " + found);
 }

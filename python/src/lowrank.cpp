@@ -227,7 +227,7 @@ py_tucker_tensor tucker_from_arrays(py::object core, py::object factors) {
     const char* who = "tucker_tensor";
     const py::array G = py::array::ensure(core);
     if (!G) throw py::error_already_set();
-    if (G.dtype().is(py::dtype::of<float>())) return {make_tucker<float>(core, factors, who)};
+    if (G.dtype().equal(py::dtype::of<float>())) return {make_tucker<float>(core, factors, who)};
     return {make_tucker<double>(core, factors, who)};
 }
 
@@ -386,7 +386,7 @@ py_tt tt_from_cores(py::object cores) {
     for (py::handle c : cores) {
         const py::array G = py::array::ensure(c);
         if (!G) throw py::error_already_set();
-        single = single && G.dtype().is(py::dtype::of<float>());
+        single = single && G.dtype().equal(py::dtype::of<float>());
     }
     if (single) return {make_tt<float>(cores), 0.0};
     return {make_tt<double>(cores), 0.0};

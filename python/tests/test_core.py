@@ -116,6 +116,30 @@ def test_kruskal_normalize_and_arrange_keep_the_tensor(rng):
     np.testing.assert_allclose(K.full(), before, atol=1e-12 * np.abs(before).max())
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_models_survive_pickle_and_deepcopy(rng, dtype):
+    import copy
+    import pickle
+
+    K = facto.kruskal_tensor([rng.random((3, 2)), rng.random((4, 2))], [2.0, 0.5])
+    T = facto.tucker_tensor(rng.random((2, 3)).astype(dtype), [rng.random((4, 2)), rng.random((5, 3))])
+    TT = facto.tt_tensor([rng.random((1, 3, 2)), rng.random((2, 4, 1))])
+    for model in (K, T, TT):
+        for back in (pickle.loads(pickle.dumps(model)), copy.deepcopy(model)):
+            assert type(back) is type(model)
+            np.testing.assert_array_equal(back.full(), model.full())
+    T32 = pickle.loads(pickle.dumps(T))
+    assert T32.core.dtype == T.core.dtype
+    # An unpickled float32 array (an equal dtype, not NumPy's cached object) is still float32.
+    X = pickle.loads(pickle.dumps(rng.random((6, 5)).astype(dtype)))
+    assert facto.svd(X, 2).U.dtype == dtype
+    m = facto.mf_model(rng.random((5, 2)), rng.random((6, 2)), rng.random(5), rng.random(6), 3.0, reg=0.7,
+                       alpha=4.0)
+    back = pickle.loads(pickle.dumps(m))
+    np.testing.assert_array_equal(back.predict(np.arange(5), 1), m.predict(np.arange(5), 1))
+    assert (back.reg, back.bias_reg, back.alpha, back.implicit) == (0.7, m.bias_reg, 4.0, False)
+
+
 def test_kruskal_setters_validate(rng):
     K = facto.kruskal_tensor([rng.random((3, 2)), rng.random((4, 2))])
     K.weights = [2.0, 1.0]
