@@ -10,10 +10,15 @@ P and Q from the workload's seed and prints, on ratings_test.txt:
      Gaussian posterior): a lower bound for any estimator that must also estimate Q;
   3. variational Bayes with both factors unknown and the true hyperparameters (Lim & Teh 2007;
      factorized Gaussian posterior, ALS-like updates with the posterior covariances added);
-  4. MAP (ALS) with the matching L2 weight sigma^2 / s^2, for comparison.
+  4. MAP (ALS) with the matching L2 weight sigma^2 / s^2, for comparison;
+  5. with --gibbs N: the exact posterior mean (both factors unknown, true hyperparameters) by
+     Gibbs sampling (Salakhutdinov & Mnih 2008, hyperparameters fixed): N sweeps from the MAP
+     estimate, predictions averaged over all but the first tenth.
 The posterior mean minimizes the expected squared error, so (2) bounds what any method can
-reach in expectation and (3) is close to the attainable Bayes risk.
-Usage: /usr/bin/python3 bench/ratings_floor.py [--data DIR] [--iters 25]   (about a minute)
+reach in expectation and (5) is the Bayes risk itself, which no estimator beats in expectation;
+(3) is its mean-field approximation.
+Usage: /usr/bin/python3 bench/ratings_floor.py [--data DIR] [--iters 25] [--gibbs 400]
+(about a minute; --gibbs 400 adds about ten)
 """
 import argparse
 import os
@@ -57,6 +62,7 @@ def main():
     ap.add_argument("--data", default=os.path.join(HERE, "..", "build", "workloads"))
     ap.add_argument("--gen", default=os.path.join(HERE, "..", "..", "shared", "bench", "gen_workloads.py"))
     ap.add_argument("--iters", type=int, default=25)
+    ap.add_argument("--gibbs", type=int, default=0, metavar="N", help="Gibbs sweeps for (5); 0: skip")
     a = ap.parse_args()
     rng = np.random.default_rng(master_seed(a.gen) + 4)  # gen_ratings' generator, same draws
     users, items, k = 20000, 5000, 10
@@ -82,6 +88,25 @@ def main():
             Pm, Pc = solve_side(*U, Qm, Qc if vb else None, 1 / s2, sig2)
             Qm, Qc = solve_side(*I, Pm, Pc if vb else None, 1 / s2, sig2)
         print(f"{name}{rmse(Pm, Qm, m):.4f}  ({a.iters} iterations)")
+    if a.gibbs > 0:  # from the MAP factors of (4)
+        draw = np.random.default_rng(1)
+        sample = lambda mean, cov: mean + np.einsum("nrs,ns->nr", np.linalg.cholesky(cov),  # noqa
+                                                    draw.standard_normal(mean.shape))
+        burn, batches = a.gibbs // 10, 10
+        per_batch = (a.gibbs - burn) // batches
+        sums = np.zeros((batches, len(tv)))
+        for sweep in range(burn + batches * per_batch):
+            Pm = sample(*solve_side(*U, Qm, None, 1 / s2, sig2))
+            Qm = sample(*solve_side(*I, Pm, None, 1 / s2, sig2))
+            if sweep >= burn:
+                sums[(sweep - burn) // per_batch] += m + np.einsum("nr,nr->n", Pm[tu], Qm[ti])
+        means = sums / per_batch
+        mse = np.mean((tv - means.mean(axis=0)) ** 2)
+        # The sample average is the posterior mean plus Monte Carlo noise, whose variance per
+        # prediction the spread of the batch means estimates; it adds to the squared error.
+        noise = np.mean(means.var(axis=0, ddof=1)) / batches
+        print(f"5. posterior mean by Gibbs sampling:             {np.sqrt(mse):.4f}  ({burn + batches * per_batch} "
+              f"sweeps, {burn} discarded; {np.sqrt(max(mse - noise, 0)):.4f} without the sampling noise)")
 
 
 if __name__ == "__main__":
