@@ -412,6 +412,8 @@ search_result search(const scheme& start, const search_options& opts) {
     if (opts.path_limit < 1) throw invalid_argument("fmm::search: path_limit 0, expected >= 1");
     if (opts.pool_size < 1)
         throw invalid_argument("fmm::search: pool_size " + std::to_string(opts.pool_size) + ", expected >= 1");
+    if (!(opts.bottom_effort >= 0))
+        throw invalid_argument("fmm::search: bottom_effort " + std::to_string(opts.bottom_effort) + ", expected >= 0");
     if (opts.target_rank <= 0 && opts.max_flips == 0 && opts.time_limit <= 0 && !opts.stop)
         throw invalid_argument("fmm::search: no stopping rule: expected a target rank, max_flips, a time limit or a stop flag");
 

@@ -264,6 +264,9 @@ TEST(FmmSearch, RejectsBadOptions) {
     o.max_flips = 10;
     o.threads = 0;
     EXPECT_THROW(search(strassen_scheme(), o), facto::invalid_argument);
+    o.threads = 1;
+    o.bottom_effort = -1;
+    EXPECT_THROW(search(strassen_scheme(), o), facto::invalid_argument);
 }
 
 TEST(FmmSearch, EndsFromASchemeWithoutFlips) {
