@@ -40,18 +40,21 @@ struct ratings_input {
     std::string columns;  ///< "USER,ITEM[,RATING[,TIME]]" header names
 };
 
+const mf_options library_defaults;  // what the options below default to, unless per method
+
 struct model_settings {
     bool implicit = false;
     std::string method = "als";
-    long long rank = 10;
-    int iters = 0;  ///< 0: the method's default
-    double reg = unset, bias_reg = unset, reg_exponent = 1, alpha = 10, learning_rate = unset, lr_decay = 0.95,
-           tol = 0;
+    long long rank = library_defaults.rank;
+    int iters = 0;  ///< 0: the method's default (default_options)
+    double reg = unset, bias_reg = unset, learning_rate = unset;  ///< unset: the method's default
+    double reg_exponent = library_defaults.reg_exponent, alpha = library_defaults.alpha,
+           lr_decay = library_defaults.lr_decay, tol = library_defaults.tol;
     std::string solver = "cg";
     std::string biases = "all";
-    int cg_steps = 3;
-    std::uint64_t seed = 0;
-    int threads = 0;
+    int cg_steps = library_defaults.cg_steps;
+    std::uint64_t seed = library_defaults.seed;
+    int threads = library_defaults.threads;
     std::string progress = "auto";
 };
 
