@@ -530,7 +530,6 @@ search_result search(const scheme& start, const search_options& opts) {
             };
             // Flips when the run started and when it first reached its lowest rank (bottom_effort).
             std::uint64_t run_started = st.flips, lowest_reached = st.flips;
-            int run_lowest_rank = level;
             auto bottom_effort_left = [&] {
                 const double spent = static_cast<double>(st.flips - lowest_reached);
                 return spent < opts.bottom_effort * static_cast<double>(lowest_reached - run_started);
@@ -548,7 +547,6 @@ search_result search(const scheme& start, const search_options& opts) {
                         level = first.rank();
                         levels[level] = {first};
                         run_started = lowest_reached = st.flips;
-                        run_lowest_rank = level;
                     }
                 }
                 auto& pool = levels[level];
@@ -572,9 +570,9 @@ search_result search(const scheme& start, const search_options& opts) {
                 }
                 if (w.rank() == st.best_rank) keep(st.pool, w.current());
                 if (w.rank() < level) {
+                    if (w.rank() < lowest()) lowest_reached = st.flips;  // a new lowest rank for this run
                     keep(levels[w.rank()], w.current());
                     failed_walks = 0;
-                    if (w.rank() < run_lowest_rank) run_lowest_rank = w.rank(), lowest_reached = st.flips;
                 } else {
                     ++failed_walks;
                 }
