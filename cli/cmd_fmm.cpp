@@ -26,6 +26,7 @@ struct fmm_search_args {
     double time_limit = 0;
     std::uint64_t seed = 1, path_limit = 300000, max_flips = 0, plus_after = 0;
     int pool = 20, plateau = 20, restart = 20;
+    fmm::search_options hover;  // plus_min, plus_max, plus_band, reset_after
     double bottom_effort = 0;
     bool c_ik = false, quiet = false, linear = false;
 };
@@ -112,7 +113,13 @@ int run_search(const fmm_search_args& a) {
     o.plus_after = a.plus_after;
     o.restart_walks = a.restart;
     o.bottom_effort = a.bottom_effort;
-    o.strategy = a.strategy == "levels" ? fmm::search_strategy::levels : fmm::search_strategy::runs;
+    o.plus_min = a.hover.plus_min;
+    o.plus_max = a.hover.plus_max;
+    o.plus_band = a.hover.plus_band;
+    o.reset_after = a.hover.reset_after;
+    o.strategy = a.strategy == "levels" ? fmm::search_strategy::levels
+                 : a.strategy == "hover" ? fmm::search_strategy::hover
+                                         : fmm::search_strategy::runs;
     o.linear_reductions = a.linear;
     install_interrupt_handler();
     o.stop = [] { return interrupt_requested(); };
@@ -241,10 +248,25 @@ command add_fmm_command(CLI::App& parent) {
                        "levels: a pool of schemes per rank, filled by walks from the pool above that stop at "
                        "their first reduction (--pool schemes per rank; the search moves down when the pool "
                        "below is full or after --restart failed walks); runs: independent runs from the start "
-                       "scheme, each following every reduction it finds (faster only on the smallest formats).")
+                       "scheme, each following every reduction it finds (faster only on the smallest formats); "
+                       "hover: one long walk per run that takes a plus-transition after --plus-min to --plus-max "
+                       "flips without a reduction while within --plus-band of its lowest rank.")
         ->option_text("KIND")
-        ->check(CLI::IsMember({"runs", "levels"}))
+        ->check(CLI::IsMember({"runs", "levels", "hover"}))
         ->default_str("levels");
+    search->add_option("--plus-min", sa->hover.plus_min, "hover: fewest flips without a reduction before a plus-transition.")
+        ->option_text("F")
+        ->check(integer_at_least(1));
+    search->add_option("--plus-max", sa->hover.plus_max, "hover: most flips without a reduction before a plus-transition.")
+        ->option_text("F")
+        ->check(integer_at_least(1));
+    search->add_option("--plus-band", sa->hover.plus_band,
+                       "hover: plus-transitions only while the rank is below the run's lowest + B.")
+        ->option_text("B")
+        ->check(integer_at_least(1));
+    search->add_option("--reset-after", sa->hover.reset_after,
+                       "hover: start a new run after F flips without a new lowest rank (0: never).")
+        ->option_text("F");
     search->add_flag("-q,--quiet", sa->quiet, "No progress lines on stderr.");
 
     CLI::App* verify = app->add_subcommand("verify", "check a scheme exactly (Brent equations over GF(2), Z or Q)");

@@ -365,14 +365,18 @@ bool flip_walker::plus_transition(std::mt19937_64& rng) {
     for (int attempt = 0; attempt < 64; ++attempt) {
         const auto t = static_cast<std::int32_t>(below(rng, r));
         const auto s = static_cast<std::int32_t>(below(rng, r));
-        const int pos = static_cast<int>(below(rng, 3));
-        if (s == t || w.f[s][pos] == w.f[t][pos]) continue;
-        // (a,b,c) = (a',b,c) + (a+a',b,c), with a' the factor of term s.
-        std::array<factor_t, 3> split = w.f[t];
-        split[pos] = w.f[s][pos];
-        w.set_factor(t, pos, w.f[t][pos] ^ w.f[s][pos]);
-        const std::int32_t added = w.add_term(split);
-        w.work.assign({t, added});
+        const int pos = static_cast<int>(below(rng, 3)), q1 = (pos + 1) % 3, q2 = (pos + 2) % 3;
+        if (s == t || w.f[s][pos] == w.f[t][pos] || w.f[s][q1] == w.f[t][q1] || w.f[s][q2] == w.f[t][q2]) continue;
+        // (a,b,c) + (a',b',c') = (a+a',b,c) + (a',b+b',c) + (a',b',c+c'): the a'bc and a'b'c
+        // parts cancel in pairs. No two of the three terms share two factors, so they do not
+        // merge back (a split of one term into two sharing b and c would at once).
+        const std::array<factor_t, 3> ft = w.f[t], fs = w.f[s];
+        std::array<factor_t, 3> added{};
+        added[pos] = fs[pos], added[q1] = ft[q1] ^ fs[q1], added[q2] = ft[q2];
+        w.set_factor(t, pos, ft[pos] ^ fs[pos]);
+        w.set_factor(s, q2, fs[q2] ^ ft[q2]);
+        const std::int32_t id = w.add_term(added);
+        w.work.assign({t, s, id});
         w.reduce_work();
         return true;
     }
@@ -412,6 +416,11 @@ search_result search(const scheme& start, const search_options& opts) {
     if (opts.path_limit < 1) throw invalid_argument("fmm::search: path_limit 0, expected >= 1");
     if (opts.pool_size < 1)
         throw invalid_argument("fmm::search: pool_size " + std::to_string(opts.pool_size) + ", expected >= 1");
+    if (opts.plus_min < 1 || opts.plus_max < opts.plus_min)
+        throw invalid_argument("fmm::search: plus_min " + std::to_string(opts.plus_min) + ", plus_max " + std::to_string(opts.plus_max) +
+                               ", expected 1 <= plus_min <= plus_max");
+    if (opts.plus_band < 1)
+        throw invalid_argument("fmm::search: plus_band " + std::to_string(opts.plus_band) + ", expected >= 1");
     if (!(opts.bottom_effort >= 0))
         throw invalid_argument("fmm::search: bottom_effort " + std::to_string(opts.bottom_effort) + ", expected >= 0");
     if (opts.target_rank <= 0 && opts.max_flips == 0 && opts.time_limit <= 0 && !opts.stop)
@@ -514,6 +523,48 @@ search_result search(const scheme& start, const search_options& opts) {
             report(new_global);
             return done;
         };
+        if (opts.strategy == search_strategy::hover) {
+            // One walk per run, never ending at a plateau: a plus-transition lifts it after a
+            // random stretch without a reduction (random so that walks do not fall into a
+            // rhythm), within plus_band of the run's lowest rank, so it wanders over the ranks
+            // just above its lowest and comes back down elsewhere.
+            auto plus_period = [&] { return opts.plus_min + below(rng, opts.plus_max - opts.plus_min + 1); };
+            for (;;) {
+                flip_walker w(first, opts.linear_reductions);
+                int run_lowest_rank = w.rank();
+                std::uint64_t since_drop = 0, since_lowest = 0, next_plus = plus_period();
+                bool stop_now = false;
+                while (!opts.reset_after || since_lowest < opts.reset_after) {
+                    const int before = w.rank();
+                    if (!w.random_flip(rng) && !w.plus_transition(rng)) {
+                        stop_now = true;  // rank <= 1: nowhere to go
+                        break;
+                    }
+                    ++st.flips, ++unreported, ++since_drop, ++since_lowest;
+                    if (w.rank() < before) {
+                        since_drop = 0;
+                        if (w.rank() < run_lowest_rank) run_lowest_rank = w.rank(), since_lowest = 0;
+                        if (w.rank() < st.best_rank && improve(w)) {
+                            end_run(run_lowest_rank);
+                            return;
+                        }
+                        if (w.rank() == st.best_rank) keep(st.pool, w.current());
+                    } else if (since_drop >= next_plus && w.rank() < run_lowest_rank + opts.plus_band) {
+                        w.plus_transition(rng);
+                        since_drop = 0;
+                        next_plus = plus_period();
+                    }
+                    if ((st.flips & 1023) == 0 && must_stop()) {
+                        stop_now = true;
+                        break;
+                    }
+                }
+                end_run(run_lowest_rank);
+                if (stop_now) break;
+            }
+            total_flips += unreported;
+            return;
+        }
         if (opts.strategy == search_strategy::levels) {
             // Pools per rank: walks start from a random member of the pool at the current level
             // and end at their first reduction, whose scheme joins the pool of its rank; the

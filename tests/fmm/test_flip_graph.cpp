@@ -135,6 +135,28 @@ TEST(FmmFlipWalker, PlusTransitionsStayExact) {
     }
 }
 
+TEST(FmmFlipWalker, PlusTransitionRaisesTheRankAndOpensFlips) {
+    // No two of Strassen's terms share a factor, so no flip exists; a plus-transition must add
+    // a term (rather than split one in a way the reduction merges back) and create flips.
+    flip_walker w(strassen_scheme());
+    std::mt19937_64 rng(3);
+    EXPECT_FALSE(w.random_flip(rng));
+    ASSERT_TRUE(w.plus_transition(rng));
+    EXPECT_EQ(w.rank(), 8);
+    EXPECT_TRUE(verify(w.current()).ok);
+    EXPECT_TRUE(w.random_flip(rng));
+    // On the standard <3,3,3> (27 terms sharing factors in threes) the rank rises too.
+    flip_walker s(standard_scheme(3, 3, 3));
+    int raised = 0;
+    for (int k = 0; k < 20; ++k) {
+        const int before = s.rank();
+        ASSERT_TRUE(s.plus_transition(rng));
+        raised += s.rank() == before + 1;
+    }
+    EXPECT_GT(raised, 10);
+    EXPECT_TRUE(verify(s.current()).ok);
+}
+
 TEST(FmmFlipWalker, ReductionMergesTermsSharingTwoFactors) {
     // Split one term of the standard <2,2,2> as (a,b,c) = (a,b,c1) + (a,b,c+c1): rank 9, and
     // the reduction merges them back to 8.
@@ -267,6 +289,11 @@ TEST(FmmSearch, RejectsBadOptions) {
     o.threads = 1;
     o.bottom_effort = -1;
     EXPECT_THROW(search(strassen_scheme(), o), facto::invalid_argument);
+    o.bottom_effort = 0;
+    o.plus_min = 10, o.plus_max = 9;
+    EXPECT_THROW(search(strassen_scheme(), o), facto::invalid_argument);
+    o.plus_max = 10, o.plus_band = 0;
+    EXPECT_THROW(search(strassen_scheme(), o), facto::invalid_argument);
 }
 
 TEST(FmmSearch, EndsFromASchemeWithoutFlips) {
@@ -336,6 +363,48 @@ TEST(FmmSearch, LevelsReachKnownRanksDeterministically) {
     EXPECT_EQ(a.flips, b.flips);
     EXPECT_LE(a.best_pool.size(), 2u * o.pool_size);
     expect_repeatable_runs(a, b);
+}
+
+TEST(FmmSearch, HoverReachesKnownRanksDeterministically) {
+    search_options o;
+    o.strategy = search_strategy::hover;
+    o.target_rank = 23;
+    o.seed = 1;
+    o.max_flips = 20000000;
+    const search_result r = search(standard_scheme(3, 3, 3), o);
+    EXPECT_TRUE(r.reached_target) << "best " << r.best.rank() << " after " << r.flips << " flips";
+    EXPECT_TRUE(verify(r.best).ok);
+
+    // Short runs (reset_after) on two threads: several runs, the same result twice.
+    o.target_rank = 0;
+    o.threads = 2;
+    o.max_flips = 300000;
+    o.plus_min = 200;
+    o.plus_max = 2000;
+    o.reset_after = 20000;
+    const search_result a = search(standard_scheme(3, 3, 3), o);
+    const search_result b = search(standard_scheme(3, 3, 3), o);
+    EXPECT_LT(a.best.rank(), a.start_rank);
+    EXPECT_EQ(a.flips, b.flips);
+    expect_repeatable_runs(a, b);
+}
+
+TEST(FmmSearch, HoverLeavesASchemeWithoutFlipsAndComesBack) {
+    // From Strassen's 7 (no flips) the walk must climb by plus-transitions, and with a band of
+    // 2 it returns to 7 (the lowest rank there is over GF(2)) many times.
+    search_options o;
+    o.strategy = search_strategy::hover;
+    o.max_flips = 200000;
+    o.plus_min = 100;
+    o.plus_max = 1000;
+    o.plus_band = 2;
+    o.pool_size = 5;
+    const search_result r = search(strassen_scheme(), o);
+    EXPECT_EQ(r.best.rank(), 7);
+    EXPECT_GE(r.flips, 200000u);
+    // Returning to 7 by other routes gives other schemes of rank 7 (equivalent to Strassen's).
+    EXPECT_EQ(r.best_pool.size(), 5u);
+    for (const scheme& s : r.best_pool) EXPECT_TRUE(verify(s).ok);
 }
 
 TEST(FmmSearch, BottomEffortStaysLongerAtTheLowestRank) {

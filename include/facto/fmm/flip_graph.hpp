@@ -40,9 +40,10 @@ public:
     /// sum_i (a, b_i, c_i + c). Returns the rank drop.
     int reduce_all();
 
-    /// Plus-transition: splits a random term (a,b,c) into (a',b,c) + (a+a',b,c), with a' a
-    /// factor of another term in the same position, so the new term can flip with it. Rank
-    /// rises by one. Returns false when no such split exists (fewer than two distinct factors).
+    /// Plus-transition (Arai, Ichikawa and Hukushima): two random terms that differ in every
+    /// position become three, (a,b,c) + (a',b',c') -> (a+a',b,c) + (a',b+b',c) + (a',b',c+c'),
+    /// so the rank rises by one (unless the new terms merge with others). Returns false when
+    /// no such pair turns up in 64 draws.
     bool plus_transition(std::mt19937_64& rng);
 
 private:
@@ -73,6 +74,12 @@ enum class search_strategy {
     /// the search moves down when that pool holds pool_size schemes, or after restart_walks
     /// failed walks in a row (starting over when nothing lies below).
     levels,
+    /// One long walk per run that hovers above its lowest rank (Arai, Ichikawa and Hukushima's
+    /// plus-transitions inside the walk): after a random number of flips in
+    /// [plus_min, plus_max] without a reduction it takes a plus-transition, as long as its rank
+    /// stays below its lowest rank + plus_band; a run starts over from the start scheme after
+    /// reset_after flips without a new lowest rank.
+    hover,
 };
 
 /// Options of search().
@@ -104,6 +111,13 @@ struct search_options {
     /// the flips the run took to get there, then start over. Balances finding a low rank again
     /// against pushing one found further. 0: start over after restart_walks failed walks.
     double bottom_effort = 0;
+    /// search_strategy::hover: a plus-transition comes after a number of flips without a
+    /// reduction drawn uniformly from [plus_min, plus_max], while the rank is below the run's
+    /// lowest + plus_band; a run starts over after reset_after flips without a new lowest rank
+    /// (0: never).
+    std::uint64_t plus_min = 5000, plus_max = 100000;
+    int plus_band = 4;
+    std::uint64_t reset_after = 2000000000;
     /// Linear-dependence reductions (flip_walker) besides the two-shared-factor merges. Off by
     /// default: measured slower to a target (docs/fmm.md, "Moves").
     bool linear_reductions = false;
