@@ -28,32 +28,34 @@ void BM_flips(benchmark::State& state) {
 }
 BENCHMARK(BM_flips)->ArgsProduct({{3, 4, 5}, {1, 0}})->Unit(benchmark::kMicrosecond);
 
-std::uint64_t seeds_levels = 0, seeds_runs = 0;  // the last seed used by BM_search, per strategy
+std::uint64_t last_seed[3] = {};  // the last seed used by BM_search, per strategy
 
 // Search time to a target rank, one thread, for seeds 1..; benchmark's median over the
 // repetitions is the median over seeds (each repetition uses the next seed). Third argument:
-// 1 the default strategy (levels), 0 runs with their best settings (restart 2, pool 100).
+// 1 the default strategy (levels), 0 runs with their best settings (restart 2, pool 100),
+// 2 hover with its defaults.
 void BM_search(benchmark::State& state) {
     const int n = static_cast<int>(state.range(0));
     const int target = static_cast<int>(state.range(1));
-    const bool levels = state.range(2) != 0;
-    std::uint64_t& seed = levels ? seeds_levels : seeds_runs;
+    const auto kind = static_cast<std::size_t>(state.range(2));
     for (auto _ : state) {
         search_options o;
-        if (!levels) {
+        if (kind == 0) {
             o.strategy = search_strategy::runs;
             o.restart_walks = 2;
             o.pool_size = 100;
+        } else if (kind == 2) {
+            o.strategy = search_strategy::hover;
         }
         o.target_rank = target;
-        o.seed = ++seed;
+        o.seed = ++last_seed[kind];
         o.time_limit = 600;
         const search_result r = search(standard_scheme(n, n, n), o);
         if (!r.reached_target) state.SkipWithError("target not reached within 600 s");
         state.counters["flips"] = static_cast<double>(r.flips);
     }
 }
-BENCHMARK(BM_search)->ArgsProduct({{3}, {23}, {1, 0}})->Iterations(1)->Repetitions(10)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_search)->ArgsProduct({{3}, {23}, {1, 0, 2}})->Iterations(1)->Repetitions(10)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_search)->ArgsProduct({{4}, {49}, {1, 0}})->Iterations(1)->Repetitions(3)->Unit(benchmark::kSecond);
 
 }  // namespace
