@@ -265,7 +265,8 @@ command add_fmm_command(CLI::App& parent) {
         ->option_text("B")
         ->check(integer_at_least(1));
     search->add_option("--reset-after", sa->hover.reset_after,
-                       "hover: start a new run after F flips without a new lowest rank (0: never).")
+                       "hover: after F flips without a new lowest rank, start a new run from one of the "
+                       "thread's best schemes (0: never).")
         ->option_text("F");
     search->add_flag("-q,--quiet", sa->quiet, "No progress lines on stderr.");
 

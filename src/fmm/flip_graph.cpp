@@ -527,10 +527,12 @@ search_result search(const scheme& start, const search_options& opts) {
             // One walk per run, never ending at a plateau: a plus-transition lifts it after a
             // random stretch without a reduction (random so that walks do not fall into a
             // rhythm), within plus_band of the run's lowest rank, so it wanders over the ranks
-            // just above its lowest and comes back down elsewhere.
+            // just above its lowest and comes back down elsewhere. A run that stalls for
+            // reset_after flips gives way to one from another of the thread's best schemes.
             auto plus_period = [&] { return opts.plus_min + below(rng, opts.plus_max - opts.plus_min + 1); };
             for (;;) {
-                flip_walker w(first, opts.linear_reductions);
+                // A new run starts from one of the thread's best schemes (the start scheme first).
+                flip_walker w(st.pool[below(rng, st.pool.size())], opts.linear_reductions);
                 int run_lowest_rank = w.rank();
                 std::uint64_t since_drop = 0, since_lowest = 0, next_plus = plus_period();
                 bool stop_now = false;

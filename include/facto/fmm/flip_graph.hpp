@@ -77,8 +77,8 @@ enum class search_strategy {
     /// One long walk per run that hovers above its lowest rank (Arai, Ichikawa and Hukushima's
     /// plus-transitions inside the walk): after a random number of flips in
     /// [plus_min, plus_max] without a reduction it takes a plus-transition, as long as its rank
-    /// stays below its lowest rank + plus_band; a run starts over from the start scheme after
-    /// reset_after flips without a new lowest rank.
+    /// stays below its lowest rank + plus_band; after reset_after flips without a new lowest
+    /// rank a new run starts from a random one of the thread's schemes at its best rank.
     hover,
 };
 
@@ -113,8 +113,8 @@ struct search_options {
     double bottom_effort = 0;
     /// search_strategy::hover: a plus-transition comes after a number of flips without a
     /// reduction drawn uniformly from [plus_min, plus_max], while the rank is below the run's
-    /// lowest + plus_band; a run starts over after reset_after flips without a new lowest rank
-    /// (0: never).
+    /// lowest + plus_band; a new run (from one of the thread's best schemes) starts after
+    /// reset_after flips without a new lowest rank (0: never).
     std::uint64_t plus_min = 5000, plus_max = 100000;
     int plus_band = 4;
     std::uint64_t reset_after = 2000000000;
