@@ -338,55 +338,48 @@ TEST(FmmSearch, RestartsKeepTheBestAndAreDeterministic) {
     expect_repeatable_runs(a, b);
 }
 
-TEST(FmmSearch, LevelsReachKnownRanksDeterministically) {
-    search_options o;
-    o.strategy = search_strategy::levels;
+// <3,3,3> to its best rank 23 with these options, then two threads without a target for
+// 300,000 flips each, twice: a lower rank than the start and the same result both times.
+search_result expect_rank_23_and_repeatable_runs(search_options o) {
     o.target_rank = 23;
-    o.seed = 2;
-    o.pool_size = 10;
-    o.max_flips = 100000000;
-    o.path_limit = 100000;
     const search_result r = search(standard_scheme(3, 3, 3), o);
     EXPECT_TRUE(r.reached_target) << "best " << r.best.rank() << " after " << r.flips << " flips";
     EXPECT_TRUE(verify(r.best).ok);
-
-    // Without a target: short walks stall at every level, so runs start over, the pools stay
-    // within pool_size, and two threads give the same result twice.
     o.target_rank = 0;
     o.threads = 2;
     o.max_flips = 300000;
     o.path_limit = 3000;
-    o.restart_walks = 4;
     const search_result a = search(standard_scheme(3, 3, 3), o);
     const search_result b = search(standard_scheme(3, 3, 3), o);
     EXPECT_LT(a.best.rank(), a.start_rank);
     EXPECT_EQ(a.flips, b.flips);
-    EXPECT_LE(a.best_pool.size(), 2u * o.pool_size);
     expect_repeatable_runs(a, b);
+    return a;
+}
+
+TEST(FmmSearch, LevelsReachKnownRanksDeterministically) {
+    // Without a target, short walks (path_limit 3000) stall at every level, so runs start over
+    // and the pools stay within pool_size.
+    search_options o;
+    o.strategy = search_strategy::levels;
+    o.seed = 2;
+    o.pool_size = 10;
+    o.max_flips = 100000000;
+    o.restart_walks = 4;
+    const search_result a = expect_rank_23_and_repeatable_runs(o);
+    EXPECT_LE(a.best_pool.size(), 2u * o.pool_size);
 }
 
 TEST(FmmSearch, HoverReachesKnownRanksDeterministically) {
+    // Without a target, short runs (reset_after 20000) from the threads' best schemes.
     search_options o;
     o.strategy = search_strategy::hover;
-    o.target_rank = 23;
     o.seed = 1;
     o.max_flips = 20000000;
-    const search_result r = search(standard_scheme(3, 3, 3), o);
-    EXPECT_TRUE(r.reached_target) << "best " << r.best.rank() << " after " << r.flips << " flips";
-    EXPECT_TRUE(verify(r.best).ok);
-
-    // Short runs (reset_after) on two threads: several runs, the same result twice.
-    o.target_rank = 0;
-    o.threads = 2;
-    o.max_flips = 300000;
     o.plus_min = 200;
     o.plus_max = 2000;
     o.reset_after = 20000;
-    const search_result a = search(standard_scheme(3, 3, 3), o);
-    const search_result b = search(standard_scheme(3, 3, 3), o);
-    EXPECT_LT(a.best.rank(), a.start_rank);
-    EXPECT_EQ(a.flips, b.flips);
-    expect_repeatable_runs(a, b);
+    expect_rank_23_and_repeatable_runs(o);
 }
 
 TEST(FmmSearch, HoverLeavesASchemeWithoutFlipsAndComesBack) {
