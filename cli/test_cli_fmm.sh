@@ -4,6 +4,7 @@
 # Usage: bash cli/test_cli_fmm.sh path/to/facto
 set -u
 
+SCHEMES="$(cd "$(dirname "$0")/.." && pwd)/bench/schemes"  # before testing.sh moves to a scratch folder
 . "$(cd "$(dirname "$0")" && pwd)/testing.sh" "$@"
 
 # === lift and verify over Z/Q ================================================================
@@ -261,5 +262,14 @@ run "--product with --start strassen" 2 "$FACTO" fmm search 2,2,2 --product sym 
 run "--product with --out-npy" 2 "$FACTO" fmm search 2,2,2 --product sym --target 6 --out-npy symnpy
 run "search --help documents --product" 0 "$FACTO" fmm search --help
 has "help has the structured products section" out.txt "STRUCTURED PRODUCTS"
+
+# === the stored <3,4,5> schemes of rank 47 and its start ========================================
+# bench/schemes/s345_r47_gf2.txt verifies, and the hover search that found it (about 64 M flips
+# from the stored rank-48 scheme) reproduces it exactly: same seed, same result.
+run "verify the stored <3,4,5> in 47" 0 "$FACTO" fmm verify "$SCHEMES/s345_r47_gf2.txt"
+has "it is rank 47 over GF(2)" out.txt "scheme of rank 47 over GF(2)"
+run "hover from the stored 48 reaches 47" 0 "$FACTO" fmm search 3,4,5 --from "$SCHEMES/s345_r48_hover_start.txt" \
+    --strategy hover --plus-band 1 --reset-after 100000000 --target 47 -j1 --seed 303 -q -o s345_47.txt
+run "the search gives the stored 47" 0 cmp s345_47.txt "$SCHEMES/s345_r47_gf2.txt"
 
 finish
