@@ -26,7 +26,7 @@ struct fmm_search_args {
     double time_limit = 0;
     std::uint64_t seed = 1, path_limit = 300000, max_flips = 0, plus_after = 0;
     int pool = 20, plateau = 20, restart = 20;
-    fmm::search_options hover;  // plus_min, plus_max, plus_band, reset_after
+    fmm::search_options opts;  // the hover settings bind here directly, with the library's defaults
     double bottom_effort = 0;
     bool c_ik = false, quiet = false, linear = false;
 };
@@ -101,7 +101,7 @@ int run_search(const fmm_search_args& a) {
             throw usage_error(fmt::format("--from: '{}' holds a {} scheme, expected <{},{},{}> as FORMAT says", a.from,
                                           scheme_name(start), d[0], d[1], d[2]));
     }
-    fmm::search_options o;
+    fmm::search_options o = a.opts;
     o.target_rank = a.target;
     o.threads = effective_threads(a.threads);
     o.seed = a.seed;
@@ -113,10 +113,6 @@ int run_search(const fmm_search_args& a) {
     o.plus_after = a.plus_after;
     o.restart_walks = a.restart;
     o.bottom_effort = a.bottom_effort;
-    o.plus_min = a.hover.plus_min;
-    o.plus_max = a.hover.plus_max;
-    o.plus_band = a.hover.plus_band;
-    o.reset_after = a.hover.reset_after;
     o.strategy = a.strategy == "levels" ? fmm::search_strategy::levels
                  : a.strategy == "hover" ? fmm::search_strategy::hover
                                          : fmm::search_strategy::runs;
@@ -254,17 +250,17 @@ command add_fmm_command(CLI::App& parent) {
         ->option_text("KIND")
         ->check(CLI::IsMember({"runs", "levels", "hover"}))
         ->default_str("levels");
-    search->add_option("--plus-min", sa->hover.plus_min, "hover: fewest flips without a reduction before a plus-transition.")
+    search->add_option("--plus-min", sa->opts.plus_min, "hover: fewest flips without a reduction before a plus-transition.")
         ->option_text("F")
         ->check(integer_at_least(1));
-    search->add_option("--plus-max", sa->hover.plus_max, "hover: most flips without a reduction before a plus-transition.")
+    search->add_option("--plus-max", sa->opts.plus_max, "hover: most flips without a reduction before a plus-transition.")
         ->option_text("F")
         ->check(integer_at_least(1));
-    search->add_option("--plus-band", sa->hover.plus_band,
+    search->add_option("--plus-band", sa->opts.plus_band,
                        "hover: plus-transitions only while the rank is below the run's lowest + B.")
         ->option_text("B")
         ->check(integer_at_least(1));
-    search->add_option("--reset-after", sa->hover.reset_after,
+    search->add_option("--reset-after", sa->opts.reset_after,
                        "hover: after F flips without a new lowest rank, start a new run from one of the "
                        "thread's best schemes (0: never).")
         ->option_text("F");
